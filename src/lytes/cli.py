@@ -1,0 +1,195 @@
+"""The ``lytes`` command. Bad input gives one line naming the field, the value and what is allowed, and exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="lytes: a virtual patient for magnesium-potassium-sodium-calcium balance "
+    "(education, research and decision support; not a prescription).",
+)
+
+SUMMARY = [
+    ("K_serum", "{:.2f}"),
+    ("Mg_serum", "{:.2f}"),
+    ("Mg_ionized", "{:.2f}"),
+    ("Ca_ionized", "{:.2f}"),
+    ("Ca_total", "{:.2f}"),
+    ("Na_serum", "{:.1f}"),
+    ("PTH", "{:.1f}"),
+    ("aldosterone", "{:.0f}"),
+    ("K_cell", "{:.1f}"),
+    ("Na_cell", "{:.1f}"),
+    ("Mg_cell_free", "{:.3f}"),
+    ("FE_K", "{:.1f}"),
+    ("FE_Mg", "{:.1f}"),
+    ("pump_activity", "{:.3f}"),
+    ("romk_activity", "{:.3f}"),
+    ("membrane_potential", "{:.1f}"),
+    ("body_K", "{:.0f}"),
+    ("body_Mg", "{:.0f}"),
+]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"lytes {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+):
+    pass
+
+
+def _check_output(path: Path | None, field: str, suffixes: tuple[str, ...]) -> None:
+    from .errors import InputError
+
+    if path is None:
+        return
+    if path.suffix.lower() not in suffixes:
+        raise InputError(field, str(path), f"a file name ending in {' or '.join(suffixes)}")
+    if not path.parent.exists():
+        raise InputError(field, str(path), "a path in an existing folder")
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="A scenario YAML file or a built-in name (see `lytes scenarios`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the result table to this CSV file.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a plot to this PNG/PDF/SVG file.")] = None,
+    every: Annotated[str | None, typer.Option("--every", help="Output interval, e.g. '15min' or '1 h'.")] = None,
+):
+    """Run a scenario and print a summary (start, nadir/peak, end)."""
+    from .errors import InputError
+    from .result import NOTICE
+    from .simulation import simulate
+    from .units import parse
+
+    try:
+        _check_output(csv, "--csv", (".csv",))
+        _check_output(plot, "--plot", (".png", ".pdf", ".svg"))
+        step = parse(every, "--every", "h", "an interval such as '15min' or '1 h'") if every else None
+        result = simulate(scenario, every=step)
+    except InputError as exc:
+        _fail(str(exc))
+    except RuntimeError as exc:  # the solver could not follow the scenario: say so, never print a wrong result
+        _fail(f"simulation failed: {exc}")
+    if csv is not None:
+        result.to_csv(csv)
+    if plot is not None:
+        result.plot(plot)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    _print_summary(result, NOTICE)
+    for path in (csv, plot):
+        if path is not None:
+            typer.echo(f"wrote {path}")
+
+
+def _print_summary(result, notice: str) -> None:
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    t = result.time_h
+    table = Table(title=result.name, caption=notice)
+    for col in ("quantity", "unit", "start", "lowest (at)", "highest (at)", "end"):
+        table.add_column(col, justify="left" if col in ("quantity", "unit") else "right")
+
+    def when(i):
+        return f"{t[i]:.1f} h" if t[-1] <= 72 else f"{t[i] / 24:.1f} d"
+
+    for name, fmt in SUMMARY:
+        y = result.series[name]
+        lo, hi = int(np.argmin(y)), int(np.argmax(y))
+        table.add_row(
+            name,
+            result.units[name],
+            fmt.format(y[0]),
+            f"{fmt.format(y[lo])} ({when(lo)})",
+            f"{fmt.format(y[hi])} ({when(hi)})",
+            fmt.format(y[-1]),
+        )
+    console = Console()
+    console.print(table)
+    worst = max(b.relative_error for b in result.balance.values())
+    parts = ", ".join(
+        f"{ion}: in {b.intake:.1f}, urine {b.urine:.1f}, stool {b.faeces:.1f}, stores {b.stores_change:+.1f}"
+        for ion, b in result.balance.items()
+    )
+    console.print(f"mass balance (mmol) {parts}; worst relative error {worst:.1e}")
+
+
+@app.command()
+def scenarios():
+    """List the built-in scenarios."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .scenario.catalog import describe
+
+    table = Table(title="built-in scenarios (run with `lytes run NAME`)")
+    table.add_column("name")
+    table.add_column("title")
+    table.add_column("description")
+    for name, title, text in describe():
+        table.add_row(name, title, text)
+    Console().print(table)
+
+
+@app.command()
+def params(
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the table as CSV.")] = False,
+):
+    """Print the parameter table: value, unit, evidence grade, description and source of every parameter."""
+    from .model.parameters import EVIDENCE, table
+
+    rows = table()
+    if as_csv:
+        from importlib import resources
+
+        typer.echo(resources.files("lytes.data").joinpath("parameters.csv").read_text(encoding="utf-8"), nl=False)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Table(
+        title=f"lytes parameters ({len(rows)}); evidence: " + ", ".join(f"{k} {v}" for k, v in EVIDENCE.items())
+    )
+    for col in ("name", "value", "unit", "ev.", "description", "source"):
+        out.add_column(col, overflow="fold")
+    for p in rows.values():
+        out.add_row(p.name, f"{p.value:g}", p.unit, p.evidence, p.description, p.source)
+    Console().print(out)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

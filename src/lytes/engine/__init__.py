@@ -1,0 +1,1 @@
+"""Engines turn the model plus time-dependent inputs into trajectories."""

@@ -1,0 +1,253 @@
+"""Generate the numerical functions (derived parameters, right-hand side, Jacobian, outputs) from the model.
+
+The model's expressions are flattened, differentiated and common-subexpression-eliminated by sympy, then printed as
+plain Python source. The source is cached on disk keyed by a hash of the model's own source files, so sympy runs only
+when the physiology changes. If numba is installed (``pip install lytes[fast]``), the right-hand side and Jacobian
+are compiled with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+CODEGEN_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Layout:
+    states: tuple[str, ...]
+    base_params: tuple[str, ...]  # parameter table + patient parameters, in vector order
+    base_units: tuple[str, ...]  # the unit the equations use for each base parameter
+    derived: tuple[str, ...]
+    inputs: tuple[str, ...]
+    input_defaults: tuple[float, ...]
+    outputs: tuple[str, ...]  # algebraic variables exposed for results (all of them)
+    state_roles: tuple[str, ...] = ()
+    state_ions: tuple[str | None, ...] = ()
+    state_units: tuple[str, ...] = ()
+    # linear invariants: (state whose equation the steady-state solver replaces, ((state, weight), ...))
+    conservation: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return self.base_params + self.derived
+
+
+class Compiled:
+    """The generated functions and the layout of their vectors."""
+
+    def __init__(self, layout: Layout, namespace: dict):
+        self.layout = layout
+        self.derive = namespace["derive"]
+        self.rhs = namespace["rhs"]
+        self.jac = namespace["jac"]
+        self.algebraic = namespace["algebraic"]
+        self.conserved = namespace["conserved"]
+        self.n = len(layout.states)
+        self.index = {name: i for i, name in enumerate(layout.states)}
+        self.input_index = {name: i for i, name in enumerate(layout.inputs)}
+        self.param_index = {name: i for i, name in enumerate(layout.params)}
+
+
+def _model_hash() -> str:
+    h = hashlib.sha256(CODEGEN_VERSION.encode())
+    root = resources.files("lytes")
+    for sub in ("model", "model/mechanisms", "engine"):
+        folder = root.joinpath(sub)
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                h.update(entry.name.encode())
+                h.update(entry.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _cache_dir() -> Path | None:
+    base = os.environ.get("LYTES_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lytes"
+    )
+    path = Path(base)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path
+
+
+def _topological(algebraic: dict) -> list[str]:
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str, stack: tuple[str, ...]) -> None:
+        if name in seen:
+            return
+        if name in stack:
+            raise ValueError(f"algebraic loop through {' -> '.join(stack + (name,))}")
+        for s in algebraic[name].free_symbols:
+            if s.name in algebraic:
+                visit(s.name, stack + (name,))
+        seen.add(name)
+        order.append(name)
+
+    for name in algebraic:
+        visit(name, ())
+    return order
+
+
+def generate_source() -> tuple[Layout, str]:
+    import sympy as sp
+
+    from ..model import PATIENT_PARAMETERS, build
+
+    m = build()
+    states = tuple(m.states)
+    base = tuple(sorted(m.params))
+    inputs = tuple(m.inputs)
+
+    # derived parameters in dependency order
+    derived_order = _topological(m.derived)
+    # algebraic variables flattened in dependency order
+    alg_order = _topological(m.algebraic)
+    flat: dict[str, sp.Expr] = {}
+    for name in alg_order:
+        flat[name] = m.algebraic[name].xreplace({m.sym(k): v for k, v in flat.items()})
+    subs = {m.sym(k): v for k, v in flat.items()}
+    derivs = m.derivatives()
+    rhs = [derivs[s].xreplace(subs) for s in states]
+    known = set(states) | set(base) | set(m.derived) | set(inputs)
+    for i, e in enumerate(rhs):
+        unknown = {s.name for s in e.free_symbols} - known
+        if unknown:
+            raise ValueError(f"d{states[i]}/dt uses undefined symbols {sorted(unknown)}")
+
+    xs = [m.sym(s) for s in states]
+    jac_entries = []
+    for i, e in enumerate(rhs):
+        for j, x in enumerate(xs):
+            if x in e.free_symbols:
+                d = sp.diff(e, x)
+                if d != 0:
+                    jac_entries.append((i, j, d))
+
+    from sympy.printing.numpy import NumPyPrinter
+    from sympy.printing.pycode import PythonCodePrinter
+
+    printer = PythonCodePrinter({"fully_qualified_modules": True})
+    np_printer = NumPyPrinter({"fully_qualified_modules": True})
+
+    def unpack(kind: str, names, vec: str) -> list[str]:
+        return [f"    {n} = {vec}[{i}]" for i, n in enumerate(names)]
+
+    lines = ["import math", "import numpy", ""]
+    # derive(p_base) -> full parameter vector
+    lines.append("def derive(p):")
+    lines += unpack("p", base, "p")
+    out = []
+    for name in derived_order:
+        lines.append(f"    {name} = {printer.doprint(m.derived[name])}")
+        out.append(name)
+    lines.append(f"    return numpy.concatenate((p, numpy.array([{', '.join(out)}], dtype=float)))")
+    lines.append("")
+    params_all = base + tuple(derived_order)
+    lines.append("def conserved(p):")
+    lines += unpack("p", params_all, "p")
+    values = [printer.doprint(v) for _, v in m.conservation.values()]
+    lines.append(f"    return numpy.array([{', '.join(values)}], dtype=float)")
+    lines.append("")
+
+    def body(exprs, pr, header):
+        repl, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"))
+        src = list(header)
+        src += unpack("y", states, "y")
+        src += unpack("p", params_all, "p")
+        src += unpack("u", inputs, "u")
+        for sym, e in repl:
+            src.append(f"    {sym} = {pr.doprint(e)}")
+        return src, reduced
+
+    src, reduced = body(rhs, printer, ["def rhs(y, t, p, u):"])
+    src.append(f"    return numpy.array([{', '.join(printer.doprint(e) for e in reduced)}])")
+    lines += src + [""]
+
+    src, reduced = body([e for _, _, e in jac_entries], printer, ["def jac(y, t, p, u):"])
+    src.append(f"    J = numpy.zeros(({len(states)}, {len(states)}))")
+    for (i, j, _), e in zip(jac_entries, reduced):
+        src.append(f"    J[{i}, {j}] = {printer.doprint(e)}")
+    src.append("    return J")
+    lines += src + [""]
+
+    # vectorised algebraic variables over time (y: states x times, u: inputs x times)
+    names = tuple(alg_order)
+    src, reduced = body([flat[n] for n in names], np_printer, ["def algebraic(y, p, u):"])
+    src.append("    one = numpy.ones(y.shape[1])")
+    src.append(f"    return numpy.array([one * ({'), one * ('.join(np_printer.doprint(e) for e in reduced)})])")
+    lines += src + [""]
+
+    layout = Layout(
+        states=states,
+        base_params=base,
+        base_units=tuple(m.params[n] for n in base),
+        derived=tuple(derived_order),
+        inputs=inputs,
+        input_defaults=tuple(m.inputs[n].default for n in inputs),
+        outputs=names,
+        state_roles=tuple(m.states[s].role for s in states),
+        state_ions=tuple(m.states[s].ion for s in states),
+        state_units=tuple(m.states[s].unit for s in states),
+        conservation=tuple((list(w)[-1], tuple(w.items())) for w, _ in m.conservation.values()),
+    )
+    # record the layout in the source so a cached copy is self-describing
+    lines.append(f"LAYOUT = {layout!r}")
+    assert all(n in PATIENT_PARAMETERS or n in base for n in PATIENT_PARAMETERS)
+    return layout, "\n".join(lines) + "\n"
+
+
+def _load(source: str) -> dict:
+    namespace: dict = {"Layout": Layout}
+    exec(compile(source, "<lytes-generated>", "exec"), namespace)
+    return namespace
+
+
+@functools.lru_cache(maxsize=1)
+def compiled() -> Compiled:
+    """The model's numerical functions, from the on-disk cache when the model has not changed."""
+    key = _model_hash()
+    cache = _cache_dir()
+    path = cache / f"model_{key}.py" if cache else None
+    source = None
+    if path is not None and path.exists():
+        source = path.read_text()
+    if source is None:
+        _, source = generate_source()
+        if path is not None:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            try:
+                tmp.write_text(source)
+                os.replace(tmp, path)
+            except OSError:
+                pass
+    namespace = _load(source)
+    return Compiled(namespace["LAYOUT"], namespace)
+
+
+def parameter_vector(patient_values: dict[str, float]) -> np.ndarray:
+    """Base parameter vector (table values in model units, plus the patient's) and the derived parameters."""
+    from ..model.parameters import table
+    from ..units import convert
+
+    c = compiled()
+    rows = table()
+    values = []
+    for name, unit in zip(c.layout.base_params, c.layout.base_units):
+        if name in patient_values:
+            values.append(float(patient_values[name]))
+        else:
+            row = rows[name]
+            values.append(row.value if row.unit == unit else convert(row.value, row.unit, unit))
+    return c.derive(np.array(values, dtype=float))

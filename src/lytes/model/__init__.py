@@ -1,0 +1,35 @@
+"""The physiology, written once: states, parameters, and each mechanism's fluxes as sympy expressions.
+
+Engines (scipy now; SBML and JAX later) are generated from :func:`build`, never from a second hand-written copy.
+"""
+
+from __future__ import annotations
+
+import functools
+
+PATIENT_PARAMETERS = {
+    "weight": ("kg", "body weight"),
+    "male": ("1", "1 for male, 0 for female"),
+    "pregnant": ("1", "1 if pregnant"),
+    "gfr": ("L/h", "glomerular filtration rate"),
+}
+
+
+@functools.lru_cache(maxsize=1)
+def build():
+    """Assemble the model from its mechanism modules (sympy is imported here, not at package import)."""
+    from .core import ModelBuilder
+    from .mechanisms import MECHANISMS
+    from .parameters import table
+
+    m = ModelBuilder()
+    for mechanism in MECHANISMS:
+        mechanism.build(m)
+    rows = table()
+    for name in m.params:
+        if name not in rows and name not in PATIENT_PARAMETERS:
+            raise ValueError(f"parameter {name!r} is used by the model but missing from parameters.csv")
+    unused = set(rows) - set(m.params)
+    if unused:
+        raise ValueError(f"parameters.csv lists parameters no mechanism uses: {sorted(unused)}")
+    return m

@@ -1,0 +1,64 @@
+"""Compartment volumes, the states every mechanism shares, and the concentrations read from them.
+
+ECF volume follows ECF sodium content (thirst and ADH hold serum Na near its set point within hours); cell volume is
+fixed. Volumes and stores scale with body weight; total body water is a fraction of weight that depends on sex, and
+pregnancy expands the ECF.
+
+References
+----------
+Watson PE et al. Am J Clin Nutr 1980;33:27-39 (body water by sex).
+Boron & Boulpaep, Medical Physiology, 3rd ed., ch. 5 (ECF one third, ICF two thirds of body water).
+"""
+
+from ..core import ModelBuilder
+
+IONS = ("K", "Na", "Mg", "Ca")
+
+
+def build(m: ModelBuilder) -> None:
+    weight = m.param("weight", "kg")
+    male = m.param("male", "1")
+    pregnant = m.param("pregnant", "1")
+    tbw_frac = male * m.param("tbw_fraction_male", "1") + (1 - male) * m.param("tbw_fraction_female", "1")
+    ecf_share = m.param("ecf_share_of_tbw", "1")
+    preg_ecf = m.param("pregnancy_ecf_expansion", "1")
+    v_ecf_ref = m.derive("V_ecf_ref", weight * tbw_frac * ecf_share * (1 + pregnant * preg_ecf))
+    v_icf = m.derive("V_icf", weight * tbw_frac * (1 - ecf_share))
+
+    # amount states shared by several mechanisms
+    for ion in IONS:
+        m.state(f"{ion}_in", "mmol", f"{ion} still to be taken in (minus cumulative intake)", ion, role="intake")
+        m.state(f"{ion}_gut", "mmol", f"{ion} in the gut lumen", ion, role="lumen")
+        m.state(f"{ion}_ecf", "mmol", f"{ion} in plasma and interstitial fluid", ion)
+        m.state(f"{ion}_urine", "mmol", f"cumulative urinary {ion}", ion, role="urine")
+        m.state(f"{ion}_faeces", "mmol", f"cumulative faecal {ion}", ion, role="faeces")
+    m.state("K_icf", "mmol", "K in cells", "K")
+    m.state("Na_icf", "mmol", "Na in cells", "Na")
+
+    # ECF volume: water follows sodium (osmoregulation), relaxing to ECF Na / set point
+    v_ecf = m.state("V_ecf", "L", "ECF volume", role="control")
+    na_set = m.param("Na_o_ref", "mmol/L")
+    tau_osm = m.param("tau_osmoregulation", "h")
+    m.rate("V_ecf", (m.sym("Na_ecf") / na_set - v_ecf) / tau_osm)
+    m.derive("Na_ecf_ref", na_set * v_ecf_ref)
+
+    # concentrations
+    m.var("K_o", m.sym("K_ecf") / v_ecf)
+    m.var("Na_o", m.sym("Na_ecf") / v_ecf)
+    m.var("K_i", m.sym("K_icf") / v_icf)
+    m.var("Na_i", m.sym("Na_icf") / v_icf)
+    mg_tot = m.var("Mg_tot", m.sym("Mg_ecf") / v_ecf)
+    m.var("Mg_ion", m.param("Mg_ionized_fraction", "1") * mg_tot)
+    m.var("Mg_uf", m.param("Mg_ultrafilterable_fraction", "1") * mg_tot)
+    ca_tot = m.var("Ca_tot", m.sym("Ca_ecf") / v_ecf)
+    m.var("Ca_ion", m.param("Ca_ionized_fraction", "1") * ca_tot)
+    m.var("Ca_uf", m.param("Ca_ultrafilterable_fraction", "1") * ca_tot)
+    m.derive("Mg_ion_ref", m.param("Mg_tot_ref", "mmol/L") * m.sym("Mg_ionized_fraction"))
+    m.derive("Mg_uf_ref", m.sym("Mg_tot_ref") * m.sym("Mg_ultrafilterable_fraction"))
+    m.derive("Ca_ion_ref", m.param("Ca_tot_ref", "mmol/L") * m.sym("Ca_ionized_fraction"))
+    m.derive("Ca_uf_ref", m.sym("Ca_tot_ref") * m.sym("Ca_ultrafilterable_fraction"))
+
+    # external (intravenous) infusions go straight into the ECF
+    for ion in IONS:
+        rate = m.input(f"iv_{ion}", "mmol/h", f"intravenous {ion} infusion rate")
+        m.flux(f"{ion}_iv_infusion", rate, f"{ion}_in", f"{ion}_ecf")

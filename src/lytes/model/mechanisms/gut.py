@@ -1,0 +1,71 @@
+"""Intestinal absorption of K, Na, Mg and Ca from the gut lumen, faecal loss, and endogenous secretion.
+
+Diet enters the stomach at the rate given by the scenario (``diet_<ion>``, mmol/h) and oral doses land there at
+once; gastric emptying passes them to the intestinal lumen. Potassium and sodium are absorbed first-order with a fixed faecal fraction. Magnesium is absorbed by a
+saturable transcellular route (TRPM6/7) plus a linear paracellular route, so the absorbed fraction falls as intake
+rises (Fine 1991); a proton-pump inhibitor acts on the saturable route (input ``gut_mg_transport``). Calcium
+absorption rises with PTH action (through calcitriol; modelled as an instant factor).
+
+References
+----------
+Fine KD et al. J Clin Invest 1991;88:396-402 (Mg absorption curve).
+Preston RR et al. Kidney Int 2015;88:1383-91 (timing of oral KCl absorption).
+"""
+
+import sympy as sp
+
+from ..core import ModelBuilder
+
+
+def _first_order(m: ModelBuilder, ion: str) -> None:
+    k_abs = m.param(f"k_absorption_{ion}", "1/h")
+    f_fec = m.param(f"faecal_fraction_{ion}", "1")
+    k_fec = m.derive(f"k_faecal_{ion}", k_abs * f_fec / (1 - f_fec))
+    gut = m.sym(f"{ion}_gut")
+    m.flux(f"{ion}_absorption", k_abs * gut, f"{ion}_gut", f"{ion}_ecf")
+    m.flux(f"{ion}_faecal", k_fec * gut, f"{ion}_gut", f"{ion}_faeces")
+
+
+def build(m: ModelBuilder) -> None:
+    k_ge = m.param("k_gastric_emptying", "1/h")
+    for ion in ("K", "Na", "Mg", "Ca"):
+        m.state(f"{ion}_stomach", "mmol", f"{ion} in the stomach", ion, role="lumen")
+        diet = m.input(f"diet_{ion}", "mmol/h", f"dietary {ion} entering the stomach")
+        m.flux(f"{ion}_diet", diet, f"{ion}_in", f"{ion}_stomach")
+        m.flux(f"{ion}_gastric_emptying", k_ge * m.sym(f"{ion}_stomach"), f"{ion}_stomach", f"{ion}_gut")
+    _first_order(m, "K")
+    _first_order(m, "Na")
+
+    # --- magnesium: saturable transcellular + linear paracellular absorption, transit loss, endogenous secretion
+    mg_gut = m.sym("Mg_gut")
+    vmax = m.param("Mg_gut_vmax", "mmol/h")
+    km = m.param("Mg_gut_km", "mmol")
+    k_para = m.param("k_Mg_paracellular", "1/h")
+    k_tr = m.param("k_gut_transit", "1/h")
+    trpm6 = m.input("gut_mg_transport", "1", "relative capacity of transcellular gut Mg absorption", 1.0)
+    m.flux("Mg_absorption_transcellular", trpm6 * vmax * mg_gut / (km + mg_gut), "Mg_gut", "Mg_ecf")
+    m.flux("Mg_absorption_paracellular", k_para * mg_gut, "Mg_gut", "Mg_ecf")
+    m.flux("Mg_faecal", k_tr * mg_gut, "Mg_gut", "Mg_faeces")
+    endo_mg = m.param("Mg_endogenous_faecal_ref", "mmol/h")
+    k_endo_mg = m.derive("k_Mg_endogenous", endo_mg / m.sym("Mg_uf_ref"))
+    m.flux("Mg_endogenous_secretion", k_endo_mg * m.sym("Mg_uf"), "Mg_ecf", "Mg_gut")
+
+    # net Mg absorption of the reference diet (solves the lumen's steady state): used to calibrate the kidney
+    intake = m.param("diet_Mg_ref", "mmol/h") + endo_mg
+    lin = k_para + k_tr
+    b = lin * km + vmax - intake
+    lumen_ref = (-b + sp.sqrt(b**2 + 4 * lin * intake * km)) / (2 * lin)
+    m.derive("Mg_net_absorption_ref", intake - k_tr * lumen_ref - endo_mg)
+
+    # --- calcium: absorption scaled by PTH action (calcitriol), transit loss, endogenous secretion
+    ca_gut = m.sym("Ca_gut")
+    k_tr_ca = m.param("k_gut_transit_Ca", "1/h")
+    fa_ca = m.param("Ca_fractional_absorption_ref", "1")
+    k_abs_ca = m.derive("k_absorption_Ca", k_tr_ca * fa_ca / (1 - fa_ca))
+    vitd = m.param("Ca_absorption_pth_exponent", "1")
+    m.flux("Ca_absorption", k_abs_ca * m.sym("PTH_action") ** vitd * ca_gut, "Ca_gut", "Ca_ecf")
+    m.flux("Ca_faecal", k_tr_ca * ca_gut, "Ca_gut", "Ca_faeces")
+    endo_ca = m.param("Ca_endogenous_faecal_ref", "mmol/h")
+    k_endo_ca = m.derive("k_Ca_endogenous", endo_ca / m.sym("Ca_uf_ref"))
+    m.flux("Ca_endogenous_secretion", k_endo_ca * m.sym("Ca_uf"), "Ca_ecf", "Ca_gut")
+    m.derive("Ca_net_absorption_ref", fa_ca * (m.param("diet_Ca_ref", "mmol/h") + endo_ca) - endo_ca)

@@ -1,0 +1,30 @@
+"""Renal sodium handling: filtered Na with a fractional excretion that rises steeply with ECF Na content.
+
+The kidney defends ECF volume (here: ECF Na content) by pressure natriuresis and the renin-aldosterone axis; the
+net result is modelled as FE_Na = FE_ref * (GFR_ref/GFR)^a * (Na_ecf/Na_ecf,ref)^n. Distal Na delivery, which drives
+distal K secretion, rises with ECF volume and with the ``distal_Na_delivery_factor`` input (diuretics).
+
+References
+----------
+Guyton AC. Science 1991;252:1813 (pressure natriuresis). Boron & Boulpaep ch. 40 (FE_Na ~0.5-1 %).
+"""
+
+from ..core import ModelBuilder
+
+
+def build(m: ModelBuilder) -> None:
+    gfr, gfr_ref = m.sym("gfr"), m.sym("gfr_ref")
+    volume = m.sym("Na_ecf") / m.sym("Na_ecf_ref")
+    diet_ref = m.param("diet_Na_ref", "mmol/h")
+    fe_ref = m.derive("FE_Na_ref", (1 - m.sym("faecal_fraction_Na")) * diet_ref / (gfr_ref * m.sym("Na_o_ref")))
+    fe = m.var(
+        "FE_Na_fraction",
+        fe_ref
+        * (gfr_ref / gfr) ** m.param("Na_nephron_adaptation", "1")
+        * volume ** m.param("natriuresis_volume_exponent", "1")
+        * m.input("natriuresis_factor", "1", "multiplier on Na excretion (diuretics)", 1.0),
+    )
+    m.var("Na_filtered", gfr * m.sym("Na_o"))
+    m.flux("Na_urinary", fe * m.sym("Na_filtered"), "Na_ecf", "Na_urine")
+    factor = m.input("distal_Na_delivery_factor", "1", "multiplier on distal Na delivery (diuretics)", 1.0)
+    m.var("distal_Na_delivery", factor * volume ** m.param("distal_Na_volume_exponent", "1"))

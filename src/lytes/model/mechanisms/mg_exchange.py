@@ -1,0 +1,45 @@
+"""Magnesium exchange between the ECF, cells and bone; cytosolic free Mg from cell Mg.
+
+Pools (70 kg reference): ECF ~12 mmol; cells ~380 mmol (muscle and soft tissue), exchanging with a half-time of
+weeks; a fast exchangeable pool (bone surface and binding sites, apparent volume ~25 L, exchange clearance
+~5.6 L/h, the peripheral compartment of MgSO4 pharmacokinetics); slow bone Mg (~580 mmol, half-time ~1000 h).
+Each exchange is linear: J = k (C - C_ref * pool / pool_ref), so pools sit in proportion to plasma Mg at steady
+state. Cytosolic free Mg = Mg_i,ref * (cell Mg / cell Mg_ref)^p (buffered: free Mg falls more than total).
+
+References
+----------
+Avioli LV, Berman M. J Appl Physiol 1966;21:1688 (28Mg kinetics, ~1000 h slow pool).
+Chuan P et al. Clin Pharmacokinet 2002;41:1105 (V01: Vp 25 L, Q 5.6 L/h in pre-eclampsia).
+de Baaij JHF et al. Physiol Rev 2015;95:1-46 (distribution of body Mg).
+Ryschon TW et al. J Lab Clin Med 1996 and Rude 1989 (free Mg ~0.5 mM; falls ~18 % in hypomagnesaemia).
+"""
+
+import math
+
+from ..core import ModelBuilder
+
+
+def build(m: ModelBuilder) -> None:
+    weight = m.sym("weight")
+    mg_tot, mg_uf = m.sym("Mg_tot"), m.sym("Mg_uf")
+    mg_ref, uf_ref = m.sym("Mg_tot_ref"), m.sym("Mg_uf_ref")
+    body_mg = m.param("body_Mg_per_kg", "mmol/kg") * weight
+
+    cell = m.state("Mg_cell", "mmol", "Mg in cells (total, mostly bound)", "Mg")
+    fast = m.state("Mg_bone_fast", "mmol", "fast exchangeable Mg (bone surface, binding sites)", "Mg")
+    slow = m.state("Mg_bone_slow", "mmol", "slowly exchanging bone Mg", "Mg")
+
+    cell_ref = m.derive("Mg_cell_ref", body_mg * m.param("Mg_cell_share", "1"))
+    fast_ref = m.derive("Mg_bone_fast_ref", m.param("Mg_fast_pool_volume_per_kg", "L/kg") * weight * mg_ref)
+    slow_ref = m.derive("Mg_bone_slow_ref", body_mg * m.param("Mg_bone_share", "1") - fast_ref)
+
+    p_buf = m.param("Mg_cell_buffer_exponent", "1")
+    mg_i_ref = m.sym("Mg_i_ref")
+    mg_i = m.var("Mg_i", mg_i_ref * (cell / cell_ref) ** p_buf)
+    k_cell = m.derive("k_Mg_cell", cell_ref * math.log(2) / (p_buf * uf_ref * m.param("Mg_cell_half_time", "h")))
+    m.flux("Mg_cell_uptake", k_cell * (mg_uf - uf_ref * mg_i / mg_i_ref), "Mg_ecf", "Mg_cell")
+
+    q_fast = m.param("Mg_fast_pool_clearance_per_kg", "L/h/kg") * weight
+    m.flux("Mg_fast_pool_uptake", q_fast * (mg_tot - mg_ref * fast / fast_ref), "Mg_ecf", "Mg_bone_fast")
+    k_slow = m.derive("k_Mg_bone_slow", slow_ref * math.log(2) / m.param("Mg_bone_slow_half_time", "h"))
+    m.flux("Mg_bone_accretion", k_slow * (fast / fast_ref - slow / slow_ref), "Mg_bone_fast", "Mg_bone_slow")

@@ -1,0 +1,89 @@
+"""The Na+/K+-ATPase (3 Na out, 2 K in) and the passive K and Na leaks of cells.
+
+Pump flux (K moved in) = Jmax * capacity * Ko/(Ko + Km_K) * Nai^h/(Nai^h + Km_Na^h), where capacity is the product of
+pump content (adapts to plasma K and aldosterone over days), the Mg-ATP factor of cytosolic free Mg, and the stimulation by
+insulin and beta-2 agonists, and inhibition by high extracellular Mg. Passive currents use chord
+conductances: I_K = gK (Ko/Ko_ref)^0.5 (Em - EK), I_Na = gNa (Em - ENa), and the membrane potential is where the net current
+(passive plus the pump's one charge out per cycle) is zero, so cell K gained equals cell Na lost.
+
+The resting flux is calibrated to ~600 mmol/h (Stadt's 98 mmol/min is ~10x faster than measured K turnover;
+PHYSIOLOGY.md 1.2 caveat 1), so ECF-cell K exchange relaxes in ~20 min and tracer K equilibrates in about a day.
+
+References
+----------
+Stadt & Layton 2022 (pump-leak form); Luo & Rudy 1994 (Km convention for Ko and Nai); Apell 2017 Biochemistry and
+J Enzyme Inhib Med Chem 2004 (Mg-ATP substrate, free-ATP inhibition); Dorup 1987 Magnesium (pump content and K in
+Mg/K depletion); Clausen 1998 Physiol Rev (pump content adapts to K status).
+"""
+
+import sympy as sp
+
+from ..core import ModelBuilder
+from ._common import hill, softplus
+
+
+def _mg_atp_factor(mg_i, atp, kd, km, ki):
+    """Pump rate from Mg-ATP (substrate) and free ATP (inhibitor) at cytosolic free Mg ``mg_i``."""
+    mg_atp = atp * mg_i / (kd + mg_i)
+    free_atp = atp - mg_atp
+    return mg_atp / (km + mg_atp) / (1 + free_atp / ki)
+
+
+def build(m: ModelBuilder) -> None:
+    k_o, k_i, na_o, na_i = (m.sym(n) for n in ("K_o", "K_i", "Na_o", "Na_i"))
+    weight = m.sym("weight")
+    rt_f = m.param("RT_over_F", "mV")
+    km_k = m.param("pump_Km_Ko", "mmol/L")
+    km_na = m.param("pump_Km_Nai", "mmol/L")
+    k_o_ref, k_i_ref = m.sym("K_o_ref"), m.param("K_i_ref", "mmol/L")
+    na_o_ref, na_i_ref = m.sym("Na_o_ref"), m.param("Na_i_ref", "mmol/L")
+    em_ref = m.param("Em_ref", "mV")
+    j_ref = m.derive("J_pump_ref", m.param("pump_flux_per_kg", "mmol/h/kg") * weight)
+
+    # Mg-ATP dependence relative to the reference cytosolic free Mg
+    atp, kd = m.param("ATP_cell", "mmol/L"), m.param("Kd_MgATP", "mmol/L")
+    km_mgatp, ki_atp = m.param("pump_Km_MgATP", "mmol/L"), m.param("pump_Ki_free_ATP", "mmol/L")
+    mg_i_ref = m.param("Mg_i_ref", "mmol/L")
+    f_mg_ref = m.derive("pump_MgATP_ref", _mg_atp_factor(mg_i_ref, atp, kd, km_mgatp, ki_atp))
+    f_mg = m.var("pump_Mg_factor", _mg_atp_factor(m.sym("Mg_i"), atp, kd, km_mgatp, ki_atp) / f_mg_ref)
+
+    # hormones and drugs
+    ald_rel = m.sym("ALD") / m.sym("ALD_ref")
+    rho_ald = 1 + m.param("pump_aldosterone_slope", "1") * (ald_rel - 1)  # genomic: acts through pump content
+    rho_ins = m.input("pump_insulin", "1", "pump stimulation by insulin (1 = fasting basal)", 1.0)
+    rho_b2 = m.input("pump_beta2", "1", "pump stimulation by beta-2 agonism (1 = resting)", 1.0)
+    # high extracellular Mg inhibits the pump (empirical, needed for the K rise on MgSO4; PHYSIOLOGY.md 3.3)
+    alpha, thr = m.param("pump_high_Mg_inhibition", "L/mmol"), m.param("high_Mg_threshold", "mmol/L")
+    width = m.param("high_Mg_width", "mmol/L")
+    excess = softplus(m.sym("Mg_tot") - thr, width)
+    excess_ref = softplus(m.sym("Mg_tot_ref") - thr, width)
+    rho_mg_o = (1 + alpha * excess_ref) / (1 + alpha * excess)
+
+    # pump content adapts to plasma K over days (fewer pumps in K depletion)
+    n_pump = m.state("N_pump", "1", "Na/K-ATPase content relative to healthy", role="control")
+    target = (k_o / k_o_ref) ** m.param("pump_content_K_exponent", "1") * rho_ald
+    m.rate("N_pump", (target - n_pump) / m.param("tau_pump_content", "h"))
+
+    capacity = m.var("pump_capacity", n_pump * f_mg * rho_ins * rho_b2 * rho_mg_o)
+    h_na = m.param("pump_Nai_hill", "1")
+    sat_ref = k_o_ref / (k_o_ref + km_k) * hill(na_i_ref, km_na, h_na)
+    jmax = m.derive("pump_Jmax", j_ref / sat_ref)
+    na_sat = hill(na_i, km_na, h_na)
+    j_pump = m.var("J_pump", jmax * capacity * k_o / (k_o + km_k) * na_sat)
+
+    # chord conductances calibrated so that the reference state is at rest
+    e_k_ref = rt_f * sp.log(k_o_ref / k_i_ref)
+    e_na_ref = rt_f * sp.log(na_o_ref / na_i_ref)
+    g_k = m.derive("g_K", j_ref / (em_ref - e_k_ref))
+    g_na = m.derive("g_Na", 1.5 * j_ref / (e_na_ref - em_ref))
+    # inward-rectifier K conductance rises with the square root of external K (Hille, Ion Channels, ch. 5)
+    g_k = g_k * (k_o / k_o_ref) ** m.param("gK_Ko_exponent", "1")
+    e_k = m.var("E_K", rt_f * sp.log(k_o / k_i))
+    e_na = m.var("E_Na", rt_f * sp.log(na_o / na_i))
+    em = m.var("Em", (g_k * e_k + g_na * e_na - j_pump / 2) / (g_k + g_na))
+
+    m.flux("K_pump_uptake", j_pump, "K_ecf", "K_icf")
+    m.flux("K_leak", g_k * (em - e_k), "K_icf", "K_ecf")
+    m.flux("Na_pump_extrusion", 1.5 * j_pump, "Na_icf", "Na_ecf")
+    m.flux("Na_leak", g_na * (e_na - em), "Na_ecf", "Na_icf")
+    m.conserve("cell_cations", {"K_icf": 1.0, "Na_icf": 1.0}, (k_i_ref + na_i_ref) * m.sym("V_icf"))

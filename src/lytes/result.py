@@ -1,0 +1,209 @@
+"""Trajectories with names and units, mass balance, export (frame, CSV, JSON) and plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .engine.codegen import Compiled
+
+NOTICE = "lytes is a simulation for education, research and decision support; it is not a prescription."
+IONS = ("K", "Mg", "Na", "Ca")
+# adult reference ranges shaded on plots (PHYSIOLOGY.md 1.1, 2.1, 4, 7; Boron & Boulpaep)
+NORMAL_RANGE = {
+    "K_serum": (3.5, 5.0),
+    "Mg_serum": (0.70, 1.0),
+    "Mg_ionized": (0.45, 0.60),
+    "Na_serum": (135.0, 145.0),
+    "Ca_ionized": (1.10, 1.30),
+    "Ca_total": (2.15, 2.55),
+    "PTH": (15.0, 65.0),
+}
+
+# name: (unit, description)
+SERIES = {
+    "K_serum": ("mmol/L", "serum potassium"),
+    "Mg_serum": ("mmol/L", "serum total magnesium"),
+    "Mg_ionized": ("mmol/L", "serum ionized magnesium"),
+    "Na_serum": ("mmol/L", "serum sodium"),
+    "Ca_ionized": ("mmol/L", "serum ionized calcium"),
+    "Ca_total": ("mmol/L", "serum total calcium"),
+    "PTH": ("pg/mL", "plasma intact PTH"),
+    "aldosterone": ("ng/L", "plasma aldosterone"),
+    "K_cell": ("mmol/L", "mean cell potassium"),
+    "Na_cell": ("mmol/L", "mean cell sodium"),
+    "Mg_cell_free": ("mmol/L", "cytosolic free magnesium"),
+    "K_urine_rate": ("mmol/h", "urinary potassium excretion rate"),
+    "Mg_urine_rate": ("mmol/h", "urinary magnesium excretion rate"),
+    "Na_urine_rate": ("mmol/h", "urinary sodium excretion rate"),
+    "Ca_urine_rate": ("mmol/h", "urinary calcium excretion rate"),
+    "FE_K": ("%", "fractional excretion of potassium"),
+    "FE_Mg": ("%", "fractional excretion of magnesium"),
+    "FE_Na": ("%", "fractional excretion of sodium"),
+    "FE_Ca": ("%", "fractional excretion of calcium"),
+    "pump_activity": ("1", "Na/K-ATPase capacity relative to healthy (content x Mg-ATP x hormones)"),
+    "romk_activity": ("1", "ROMK channel availability relative to healthy (cytosolic and external Mg)"),
+    "membrane_potential": ("mV", "cell membrane potential"),
+    "ECF_volume": ("L", "extracellular fluid volume"),
+    "body_K": ("mmol", "potassium in ECF and cells"),
+    "body_Mg": ("mmol", "magnesium in ECF, cells and bone"),
+    "body_Na": ("mmol", "sodium in ECF and cells"),
+    "body_Ca": ("mmol", "calcium in ECF and bone"),
+    "K_urine": ("mmol", "cumulative urinary potassium"),
+    "Mg_urine": ("mmol", "cumulative urinary magnesium"),
+    "Na_urine": ("mmol", "cumulative urinary sodium"),
+    "Ca_urine": ("mmol", "cumulative urinary calcium"),
+}
+
+
+@dataclass
+class Balance:
+    ion: str
+    intake: float
+    stores_change: float
+    urine: float
+    faeces: float
+    error: float  # intake - stores_change - urine - faeces, mmol
+
+    @property
+    def relative_error(self) -> float:
+        return abs(self.error) / max(abs(self.intake), abs(self.urine) + abs(self.faeces), 1.0)
+
+
+@dataclass
+class Result:
+    name: str
+    time_h: np.ndarray
+    series: dict[str, np.ndarray]
+    units: dict[str, str]
+    balance: dict[str, Balance] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.series[name]
+
+    def at(self, name: str, t_h: float) -> float:
+        """Value of a series at time t (linear interpolation between output points)."""
+        return float(np.interp(t_h, self.time_h, self.series[name]))
+
+    def to_frame(self):
+        import pandas as pd
+
+        frame = pd.DataFrame({"time_h": self.time_h, **self.series})
+        frame.attrs["units"] = {"time_h": "h", **self.units}
+        frame.attrs["notice"] = NOTICE
+        return frame
+
+    def to_csv(self, path) -> None:
+        header = ["time_h"] + [f"{k} [{u}]" for k, u in self.units.items()]
+        data = np.column_stack([self.time_h] + [self.series[k] for k in self.units])
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(f"# {self.name}. {NOTICE}\n")
+            fh.write(",".join(header) + "\n")
+            for row in data:
+                fh.write(",".join(f"{v:.10g}" for v in row) + "\n")
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "notice": NOTICE,
+            "units": {"time_h": "h", **self.units},
+            "arms": {
+                "main": {
+                    "time_h": self.time_h.tolist(),
+                    "series": {k: v.tolist() for k, v in self.series.items()},
+                    "mass_balance": {
+                        ion: {
+                            "intake_mmol": b.intake,
+                            "stores_change_mmol": b.stores_change,
+                            "urine_mmol": b.urine,
+                            "faeces_mmol": b.faeces,
+                            "relative_error": b.relative_error,
+                        }
+                        for ion, b in self.balance.items()
+                    },
+                }
+            },
+        }
+
+    def plot(self, path=None, names=("K_serum", "Mg_serum", "Ca_ionized", "Na_serum", "K_cell", "romk_activity")):
+        """Plot the named series against time (days if longer than 3 days); save to ``path`` if given."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        days = self.time_h[-1] > 72
+        t = self.time_h / 24 if days else self.time_h
+        n = len(names)
+        cols = 2 if n > 1 else 1
+        rows = (n + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 2.6 * rows), squeeze=False, sharex=True)
+        for ax, name in zip(axes.flat, names):
+            y = self.series[name]
+            ax.plot(t, y, color="tab:blue")
+            lo, hi = float(np.min(y)), float(np.max(y))
+            if name in NORMAL_RANGE:
+                a, b = NORMAL_RANGE[name]
+                ax.axhspan(a, b, color="tab:green", alpha=0.12, lw=0)
+                lo, hi = min(lo, a), max(hi, b)
+            pad = max(0.05 * (hi - lo), 0.02 * max(abs(lo), abs(hi), 1e-9))
+            ax.set_ylim(lo - pad, hi + pad)
+            ax.ticklabel_format(axis="y", useOffset=False)
+            ax.set_ylabel(f"{name} [{self.units[name]}]")
+            ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[n:]:
+            ax.axis("off")
+        for ax in axes[-1]:
+            ax.set_xlabel("time [d]" if days else "time [h]")
+        fig.suptitle(f"{self.name}\n{NOTICE} Green: adult reference range.", fontsize=9)
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+        return fig
+
+
+def build_result(name: str, c: Compiled, p: np.ndarray, t: np.ndarray, Y: np.ndarray, U: np.ndarray) -> Result:
+    a = dict(zip(c.layout.outputs, c.algebraic(Y, p, U)))
+    s = {k: Y[i] for k, i in c.index.items()}
+    series = {
+        "K_serum": a["K_o"],
+        "Mg_serum": a["Mg_tot"],
+        "Mg_ionized": a["Mg_ion"],
+        "Na_serum": a["Na_o"],
+        "Ca_ionized": a["Ca_ion"],
+        "Ca_total": a["Ca_tot"],
+        "PTH": s["PTH"],
+        "aldosterone": s["ALD"],
+        "K_cell": a["K_i"],
+        "Na_cell": a["Na_i"],
+        "Mg_cell_free": a["Mg_i"],
+        "K_urine_rate": a["K_urinary"],
+        "Mg_urine_rate": a["Mg_urinary"],
+        "Na_urine_rate": a["Na_urinary"],
+        "Ca_urine_rate": a["Ca_urinary"],
+        "FE_K": 100 * a["K_urinary"] / a["K_filtered"],
+        "FE_Mg": 100 * a["Mg_urinary"] / a["Mg_filtered"],
+        "FE_Na": 100 * a["Na_urinary"] / a["Na_filtered"],
+        "FE_Ca": 100 * a["Ca_urinary"] / a["Ca_filtered"],
+        "pump_activity": a["pump_capacity"],
+        "romk_activity": a["romk_activity"],
+        "membrane_potential": a["Em"],
+        "ECF_volume": s["V_ecf"],
+    }
+    roles, ions = c.layout.state_roles, c.layout.state_ions
+    balance = {}
+    for ion in IONS:
+        body = [i for i, (r, x) in enumerate(zip(roles, ions)) if x == ion and r == "body"]
+        lumen = [i for i, (r, x) in enumerate(zip(roles, ions)) if x == ion and r == "lumen"]
+        series[f"body_{ion}"] = Y[body].sum(axis=0)
+        series[f"{ion}_urine"] = s[f"{ion}_urine"] - s[f"{ion}_urine"][0]
+        stores = Y[body + lumen].sum(axis=0)
+        intake = -(s[f"{ion}_in"][-1] - s[f"{ion}_in"][0])
+        urine = s[f"{ion}_urine"][-1] - s[f"{ion}_urine"][0]
+        faeces = s[f"{ion}_faeces"][-1] - s[f"{ion}_faeces"][0]
+        d_stores = stores[-1] - stores[0]
+        balance[ion] = Balance(ion, intake, d_stores, urine, faeces, intake - d_stores - urine - faeces)
+    ordered = {k: series[k] for k in SERIES}
+    return Result(name, t, ordered, {k: SERIES[k][0] for k in SERIES}, balance)

@@ -1,0 +1,47 @@
+"""Product chemistry (salt, molar content, routes) loaded from data/products.yaml."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+
+ION_MOLAR_MASS = {"K": 39.098, "Na": 22.990, "Mg": 24.305, "Ca": 40.078}
+ION_VALENCE = {"K": 1, "Na": 1, "Mg": 2, "Ca": 2}
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    ion: str
+    molar_mass: float
+    per_formula: int
+    routes: dict[str, dict]
+    max_dose_mmol: float
+    max_rate_mmol_h: float
+    max_bolus_rate_mmol_h: float
+    source: str
+
+    def mmol_per_gram(self) -> float:
+        return 1000.0 * self.per_formula / self.molar_mass
+
+
+@functools.lru_cache(maxsize=1)
+def products() -> dict[str, Product]:
+    text = resources.files("lytes.data").joinpath("products.yaml").read_text(encoding="utf-8")
+    out = {}
+    for name, d in yaml.safe_load(text).items():
+        out[name.lower()] = Product(
+            name,
+            d["ion"],
+            float(d["molar_mass"]),
+            int(d["per_formula"]),
+            d["routes"],
+            float(d["max_dose_mmol"]),
+            float(d["max_rate_mmol_h"]),
+            float(d.get("max_bolus_rate_mmol_h", d["max_rate_mmol_h"])),
+            d["source"],
+        )
+    return out

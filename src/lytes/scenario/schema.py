@@ -1,0 +1,117 @@
+"""The scenario file format (YAML): structure checked by pydantic, quantities parsed with units by pint.
+
+Every error names the field (e.g. ``interventions[1].rate``), the value, and what is allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import InputError
+
+ALLOWED_CONDITIONS = ("pregnancy",)
+MAX_DURATION_H = 5 * 365.25 * 24
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PatientSpec(_Strict):
+    weight: str = "70 kg"
+    sex: str = "male"
+    age: str = "40 y"
+    egfr: str | None = None
+    creatinine: str | None = None
+    conditions: list[str] = Field(default_factory=list)
+
+
+class DietSpec(_Strict):
+    K: str = "80 mmol/day"
+    Mg: str = "12 mmol/day"
+    Na: str = "150 mmol/day"
+    Ca: str = "25 mmol/day"
+
+
+class InterventionSpec(_Strict):
+    at: str
+    give: str
+    route: str | None = None
+    dose: str | None = None
+    over: str | None = None
+    rate: str | None = None
+    every: str | None = None
+    for_: str | None = Field(None, alias="for")
+
+
+class Scenario(_Strict):
+    """A scenario: who the patient is, what they eat, what is given, and for how long."""
+
+    name: str = "unnamed scenario"
+    description: str = ""
+    patient: PatientSpec = Field(default_factory=PatientSpec)
+    diet: DietSpec = Field(default_factory=DietSpec)
+    interventions: list[InterventionSpec] = Field(default_factory=list)
+    duration: str = "7 d"
+
+    @classmethod
+    def from_dict(cls, data: Any, origin: str = "scenario") -> Scenario:
+        if not isinstance(data, dict):
+            raise InputError(
+                origin, type(data).__name__, "a mapping with keys name, patient, diet, interventions, duration"
+            )
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise _first_error(exc) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Scenario:
+        p = Path(path)
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError("scenario", str(path), f"a readable YAML file ({exc.strerror})") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark else ""
+            raise InputError("scenario", str(path), f"valid YAML{where}") from None
+        return cls.from_dict(data, origin=str(path))
+
+
+def _first_error(exc: ValidationError) -> InputError:
+    err = exc.errors()[0]
+    path = ""
+    for part in err["loc"]:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    path = path.replace("for_", "for")
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        parent = path.rsplit(".", 1)[0] if "." in path else "scenario"
+        return InputError(path, value, f"no such key here; see the keys allowed in '{parent}' in the README")
+    if kind == "missing":
+        return InputError(path, None, "this key is required")
+    if kind in ("string_type",):
+        return InputError(path, value, "a text value with a unit, e.g. '4 g'")
+    return InputError(path, value, err["msg"])
+
+
+def load(source) -> Scenario:
+    """A Scenario from a Scenario, a dict, a YAML path, or the name of a built-in scenario."""
+    if isinstance(source, Scenario):
+        return source
+    if isinstance(source, dict):
+        return Scenario.from_dict(source)
+    from .catalog import builtin_path, names
+
+    text = str(source)
+    if text in names():
+        return Scenario.from_yaml(builtin_path(text))
+    if Path(text).exists():
+        return Scenario.from_yaml(text)
+    raise InputError("scenario", text, f"a YAML file path or a built-in scenario ({', '.join(names())})")

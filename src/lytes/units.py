@@ -1,0 +1,64 @@
+"""Quantities typed by people: parsing "2 g", "1.1 mg/dL", "35 mL/min/1.73m2" with pint, with clear errors."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from .errors import InputError
+
+MG_MOLAR_MASS = 24.305  # g/mol
+CA_MOLAR_MASS = 40.078
+K_MOLAR_MASS = 39.098
+NA_MOLAR_MASS = 22.990
+CREATININE_MOLAR_MASS = 113.12
+
+
+@functools.lru_cache(maxsize=1)
+def registry():
+    import pint
+
+    ureg = pint.UnitRegistry(cache_folder=":auto:")
+    return ureg
+
+
+_SPACE_UNIT = re.compile(r"^\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+_ALIASES = {
+    "mL/min/1.73m2": "mL/min",
+    "ml/min/1.73m2": "mL/min",
+    "mL/min/1.73 m2": "mL/min",
+    "mL/min/1.73m^2": "mL/min",
+    "y": "year",
+    "yr": "year",
+    "d": "day",
+}
+
+
+def split(text: str, field: str) -> tuple[float, str]:
+    """Split "4 g" into (4.0, "g"); raise InputError naming the field if it is not a number with a unit."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        raise InputError(field, text, "a quantity with a unit, e.g. '4 g'")
+    if not isinstance(text, str):
+        raise InputError(field, text, "a quantity with a unit, e.g. '4 g'")
+    match = _SPACE_UNIT.match(text)
+    if not match or not match.group(2):
+        raise InputError(field, text, "a number followed by a unit, e.g. '4 g' or '1.1 mg/dL'")
+    number = float(match.group(1))
+    unit = match.group(2).strip()
+    return number, _ALIASES.get(unit, unit)
+
+
+def parse(text: str, field: str, to: str, allowed: str | None = None) -> float:
+    """Parse a quantity and convert it to unit ``to``; the error names the field, the value and what is allowed."""
+    number, unit = split(text, field)
+    ureg = registry()
+    try:
+        quantity = ureg.Quantity(number, ureg.parse_units(unit))
+        return float(quantity.to(to).magnitude)
+    except Exception:  # pint raises several kinds; all mean the unit does not fit
+        raise InputError(field, text, allowed or f"a quantity convertible to {to}") from None
+
+
+def convert(value: float, unit: str, to: str) -> float:
+    ureg = registry()
+    return float(ureg.Quantity(value, ureg.parse_units(unit)).to(to).magnitude)
