@@ -60,3 +60,13 @@ def test_repeated_oral_doses_count_every_dose():
     )
     base = lytes.simulate(scenario("3 d"))
     assert r.balance["K"].intake - base.balance["K"].intake == pytest.approx(9 * 40)
+
+
+def test_numba_engine_matches_python_engine(model):
+    pytest.importorskip("numba")
+    c, p, u, y = model
+    nb = compiled("numba")
+    assert nb.jit == "numba"
+    y = y * 1.05
+    assert np.allclose(nb.rhs(y, 0.0, p, u), c.rhs(y, 0.0, p, u), rtol=1e-10, atol=1e-12)
+    assert np.allclose(nb.jac(y, 0.0, p, u), c.jac(y, 0.0, p, u), rtol=1e-10, atol=1e-12)

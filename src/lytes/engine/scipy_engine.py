@@ -32,7 +32,8 @@ def integrate(
     y0: np.ndarray,
     segments: list[Segment],
     t_eval: np.ndarray,
-    rtol: float = 1e-7,
+    rtol: float = 1e-6,
+    atol_scale: float = 1e-8,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Integrate through the segments; return (Y states x times, U inputs x times) at ``t_eval``.
 
@@ -41,8 +42,9 @@ def integrate(
     y = y0.astype(float).copy()
     Y = np.empty((c.n, len(t_eval)))
     U = np.empty((len(c.layout.inputs), len(t_eval)))
-    atol = np.maximum(np.abs(y0), 1.0) * 1e-9
+    atol = np.maximum(np.abs(y0), 1.0) * atol_scale
     filled = 0
+    p_arg = np.asarray(p, dtype=float) if c.arrays else [float(v) for v in p]  # lists are fastest in CPython
     for k, seg in enumerate(segments):
         for index, amount in seg.jumps:
             y[index] += amount
@@ -55,7 +57,7 @@ def integrate(
                 c.rhs,
                 y,
                 times,
-                args=(p, seg.u),
+                args=(p_arg, seg.u if c.arrays else seg.u.tolist()),
                 Dfun=c.jac,
                 rtol=rtol,
                 atol=atol,
