@@ -71,3 +71,16 @@ def test_cli_bad_input_exits_2_without_traceback_and_writes_nothing(tmp_path):
 def test_cli_unknown_scenario_exits_2():
     proc = subprocess.run([sys.executable, "-m", "lytes", "run", "no-such-scenario"], capture_output=True, text=True)
     assert proc.returncode == 2 and "healthy" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_daily_maximum_of_a_product_is_enforced():
+    regimen = [give("0 h", "KCl", "oral", dose="100 mmol", every="4 h", for_="2 d")]  # 600 mmol/day
+    with pytest.raises(InputError, match="in any 24 h") as info:
+        lytes.simulate(scenario(interventions=regimen))
+    assert info.value.field == "interventions[0]"
+
+
+def test_diet_outside_survivable_chronic_range_is_refused():
+    with pytest.raises(InputError) as info:
+        lytes.simulate(scenario(diet={"Na": "0 mmol/day"}))
+    assert info.value.field == "diet.Na"

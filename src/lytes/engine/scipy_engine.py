@@ -53,18 +53,24 @@ def integrate(
         inside = t_eval[mask]
         if seg.t1 > seg.t0:
             times = np.concatenate(([seg.t0], inside[inside > seg.t0], [seg.t1]))
-            sol, info = odeint(
-                c.rhs,
-                y,
-                times,
-                args=(p_arg, seg.u if c.arrays else seg.u.tolist()),
-                Dfun=c.jac,
-                rtol=rtol,
-                atol=atol,
-                tcrit=[seg.t1],
-                mxstep=50000,
-                full_output=True,
-            )
+            try:
+                sol, info = odeint(
+                    c.rhs,
+                    y,
+                    times,
+                    args=(p_arg, seg.u if c.arrays else seg.u.tolist()),
+                    Dfun=c.jac,
+                    rtol=rtol,
+                    atol=atol,
+                    tcrit=[seg.t1],
+                    mxstep=50000,
+                    full_output=True,
+                )
+            except (ArithmeticError, ValueError) as exc:  # the state left the physiological domain
+                raise IntegrationError(
+                    f"the simulated patient left the range the model can follow near t = {seg.t0:.3g} h ({exc}); "
+                    "the regimen is far outside clinical practice"
+                ) from None
             if info["message"] != "Integration successful.":
                 raise IntegrationError(f"integration failed at t = {seg.t0:.3g} h: {info['message']}")
             at = {t: row for t, row in zip(times, sol)}
@@ -80,5 +86,11 @@ def integrate(
     if filled != len(t_eval):
         raise IntegrationError("output times outside the simulated interval")
     if not np.all(np.isfinite(Y)):
-        raise IntegrationError("the simulation produced non-finite values")
+        raise IntegrationError(
+            "the simulation produced non-finite values; the regimen is far outside clinical practice"
+        )
+    amounts = [i for i, r in enumerate(c.layout.state_roles) if r in ("body", "lumen", "control")]
+    floor = -1e-6 * np.maximum(np.abs(y0[amounts]), 1.0)
+    if np.any(Y[amounts].min(axis=1) < floor):
+        raise IntegrationError("a body store became negative; the regimen is far outside clinical practice")
     return Y, U

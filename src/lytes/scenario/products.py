@@ -22,6 +22,7 @@ class Product:
     max_dose_mmol: float
     max_rate_mmol_h: float
     max_bolus_rate_mmol_h: float
+    max_daily_mmol: float
     source: str
 
     def mmol_per_gram(self) -> float:
@@ -30,18 +31,20 @@ class Product:
 
 @functools.lru_cache(maxsize=1)
 def products() -> dict[str, Product]:
+    """Products by lower-case name."""
     text = resources.files("lytes.data").joinpath("products.yaml").read_text(encoding="utf-8")
     out = {}
     for name, d in yaml.safe_load(text).items():
         out[name.lower()] = Product(
-            name,
-            d["ion"],
-            float(d["molar_mass"]),
-            int(d["per_formula"]),
-            d["routes"],
-            float(d["max_dose_mmol"]),
-            float(d["max_rate_mmol_h"]),
-            float(d.get("max_bolus_rate_mmol_h", d["max_rate_mmol_h"])),
-            d["source"],
+            name=name,
+            ion=d["ion"],
+            molar_mass=float(d["molar_mass"]),
+            per_formula=int(d["per_formula"]),
+            routes=d["routes"],
+            max_dose_mmol=float(d["max_dose_mmol"]),
+            max_rate_mmol_h=float(d["max_rate_mmol_h"]),
+            max_bolus_rate_mmol_h=float(d.get("max_bolus_rate_mmol_h", d["max_rate_mmol_h"])),
+            max_daily_mmol=float(d["max_daily_mmol"]),
+            source=d["source"],
         )
     return out

@@ -14,7 +14,8 @@ from ..units import parse, split
 from .products import ION_MOLAR_MASS, ION_VALENCE, Product, products
 from .schema import ALLOWED_CONDITIONS, MAX_DURATION_H, Scenario
 
-DIET_LIMITS = {"K": 500.0, "Mg": 100.0, "Na": 1000.0, "Ca": 250.0}  # mmol/day
+# chronic intakes a living adult can be in steady state on (mmol/day): the diet also sets the initial steady state
+DIET_LIMITS = {"K": (10.0, 400.0), "Mg": (1.0, 80.0), "Na": (10.0, 600.0), "Ca": (10.0, 75.0)}
 MAX_DOSES = 20000
 
 
@@ -101,9 +102,8 @@ def _diet(scenario: Scenario) -> dict[str, float]:
     for ion in ("K", "Mg", "Na", "Ca"):
         text = getattr(scenario.diet, ion)
         field_name = f"diet.{ion}"
-        allowed = (
-            f"an intake of {ion} per day, e.g. '80 mmol/day' or '300 mg/day', at most {DIET_LIMITS[ion]:g} mmol/day"
-        )
+        low, high = DIET_LIMITS[ion]
+        allowed = f"an intake of {ion} per day, e.g. '80 mmol/day' or '300 mg/day', from {low:g} to {high:g} mmol/day"
         number, unit = split(text, field_name)
         if unit.lower().startswith("meq/"):
             per_day = (
@@ -114,7 +114,7 @@ def _diet(scenario: Scenario) -> dict[str, float]:
                 per_day = parse(text, field_name, "mmol/day", allowed)
             except InputError:
                 per_day = parse(text, field_name, "mg/day", allowed) / ION_MOLAR_MASS[ion]
-        if not 0 <= per_day <= DIET_LIMITS[ion]:
+        if not low <= per_day <= high:
             raise InputError(field_name, text, allowed)
         out[ion] = per_day / 24.0
     return out
@@ -216,4 +216,23 @@ def compile_regimen(scenario: Scenario) -> Regimen:
                 )
             for t in times:
                 reg.infusions.append(Infusion(product.ion, t, min(t + over, duration), rate, product.name))
+    _check_daily_totals(reg, scenario)
     return reg
+
+
+def _check_daily_totals(reg: Regimen, scenario: Scenario) -> None:
+    """No product may deliver more than its plausible daily maximum in any 24 h window."""
+    for key, product in products().items():
+        oral = [(d.time, d.available + d.unavailable) for d in reg.oral if d.product.lower() == key]
+        infusions = [i for i in reg.infusions if i.product.lower() == key]
+        for t0 in [t for t, _ in oral] + [i.start for i in infusions]:
+            total = sum(a for t, a in oral if t0 <= t < t0 + 24)
+            total += sum(i.rate * max(0.0, min(i.end, t0 + 24) - max(i.start, t0)) for i in infusions)
+            if total > product.max_daily_mmol * (1 + 1e-9):
+                index = next(k for k, iv in enumerate(scenario.interventions) if iv.give.lower() == key)
+                raise InputError(
+                    f"interventions[{index}]",
+                    product.name,
+                    f"at most {product.max_daily_mmol:g} mmol {product.ion} of {product.name} in any 24 h "
+                    f"({total:.0f} mmol from t = {t0:g} h)",
+                )

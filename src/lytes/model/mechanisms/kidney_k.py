@@ -65,10 +65,10 @@ def build(m: ModelBuilder) -> None:
     )
 
     kappa = m.param("K_secretion_series_kappa", "1")
-    secretion = m.var(
-        "K_distal_secretion",
-        s_ref * nephron * ff * plasma_k * (1 + kappa) * drive * romk / (kappa * drive + romk),
-    )
+    demand = s_ref * nephron * ff * plasma_k * (1 + kappa) * drive * romk / (kappa * drive + romk)
+    # the distal nephron's secretory capacity is finite: demand saturates smoothly at S_max (reference unchanged)
+    s_max = m.param("K_secretion_max", "mmol/h")
+    secretion = m.var("K_distal_secretion", demand / (1 + demand / s_max) * (1 + s_ref / s_max))
     # collecting-duct K reabsorption (H+/K+-ATPase) rises in K depletion and falls in K excess
     escaping = (1 - a_cd) * (k_adapt / k_o_ref) ** m.param("K_collecting_duct_adaptation_exponent", "1")
     m.flux("K_urinary", delivered * escaping + secretion, "K_ecf", "K_urine")
