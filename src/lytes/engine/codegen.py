@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-CODEGEN_VERSION = "3"
+CODEGEN_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,13 @@ def generate_source() -> tuple[Layout, str]:
                 if d != 0:
                     jac_entries.append((i, j, d))
 
+    # hoist parameter-only subexpressions out of the hot functions: computed once per patient in derive()
+    param_set = {m.sym(n) for n in base} | {m.sym(n) for n in m.derived}
+    hoisted: dict = {}
+    rhs = [_hoist(e, param_set, hoisted) for e in rhs]
+    jac_entries = [(i, j, _hoist(e, param_set, hoisted)) for i, j, e in jac_entries]
+    constants = [(sym.name, expr) for expr, sym in hoisted.items()]
+
     from sympy.printing.numpy import NumPyPrinter
     from sympy.printing.pycode import PythonCodePrinter
 
@@ -158,9 +165,12 @@ def generate_source() -> tuple[Layout, str]:
     for name in derived_order:
         lines.append(f"    {name} = {printer.doprint(m.derived[name])}")
         out.append(name)
+    for name, expr in constants:
+        lines.append(f"    {name} = {printer.doprint(expr)}")
+        out.append(name)
     lines.append(f"    return numpy.concatenate((p, numpy.array([{', '.join(out)}], dtype=float)))")
     lines.append("")
-    params_all = base + tuple(derived_order)
+    params_all = base + tuple(derived_order) + tuple(n for n, _ in constants)
     lines.append("def conserved(p):")
     lines += unpack("p", params_all, "p")
     values = [printer.doprint(v) for _, v in m.conservation.values()]
@@ -203,7 +213,7 @@ def generate_source() -> tuple[Layout, str]:
         states=states,
         base_params=base,
         base_units=tuple(m.params[n] for n in base),
-        derived=tuple(derived_order),
+        derived=tuple(derived_order) + tuple(n for n, _ in constants),
         inputs=inputs,
         input_defaults=tuple(m.inputs[n].default for n in inputs),
         outputs=names,
@@ -216,6 +226,26 @@ def generate_source() -> tuple[Layout, str]:
     lines.append(f"LAYOUT = {layout!r}")
     assert all(n in PATIENT_PARAMETERS or n in base for n in PATIENT_PARAMETERS)
     return layout, "\n".join(lines) + "\n"
+
+
+def _hoist(expr, params: set, table: dict):
+    """Replace maximal parameter-only subexpressions of ``expr`` by symbols ``_kN`` collected in ``table``."""
+    import sympy as sp
+
+    if expr.is_Atom:
+        return expr
+    free = expr.free_symbols
+    if free and free <= params:
+        if expr not in table:
+            table[expr] = sp.Symbol(f"_k{len(table)}", real=True)
+        return table[expr]
+    if isinstance(expr, (sp.Add, sp.Mul)):
+        constant = [a for a in expr.args if a.free_symbols and a.free_symbols <= params]
+        rest = [_hoist(a, params, table) for a in expr.args if not (a.free_symbols and a.free_symbols <= params)]
+        if len(constant) > 1:
+            return expr.func(_hoist(expr.func(*constant), params, table), *rest)
+        return expr.func(*[_hoist(a, params, table) for a in constant], *rest)
+    return expr.func(*[_hoist(a, params, table) for a in expr.args])
 
 
 def _load(source: str) -> dict:

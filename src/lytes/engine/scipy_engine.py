@@ -33,7 +33,7 @@ def integrate(
     segments: list[Segment],
     t_eval: np.ndarray,
     rtol: float = 1e-6,
-    atol_scale: float = 1e-8,
+    atol_scale: float = 1e-5,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Integrate through the segments; return (Y states x times, U inputs x times) at ``t_eval``.
 

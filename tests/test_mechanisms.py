@@ -1,0 +1,79 @@
+"""Single mechanisms checked at the model layer, where a scenario cannot yet reach them (issue 3 adds the drugs and
+diseases that drive them)."""
+
+import numpy as np
+import pytest
+
+from lytes.engine import steady
+from lytes.engine.codegen import compiled, parameter_vector
+from lytes.patient import Patient
+
+
+@pytest.fixture(scope="module")
+def model():
+    c = compiled()
+    p = parameter_vector(Patient().model_parameters())
+    u = np.array(c.layout.input_defaults)
+    for ion, rate in {"K": 80, "Na": 150, "Mg": 12, "Ca": 25}.items():
+        u[c.input_index[f"diet_{ion}"]] = rate / 24
+    return c, p, u, steady.solve(c, p, u)
+
+
+def variables(c, p, u, y):
+    return {k: v[0] for k, v in zip(c.layout.outputs, c.algebraic(y[:, None], p, u[:, None]))}
+
+
+def pth_drive(c, p, u, y, mg_total):
+    """Sign and size of dPTH/dt when serum Mg is set to ``mg_total`` at otherwise normal state."""
+    y = y.copy()
+    y[c.index["Mg_ecf"]] = mg_total * y[c.index["V_ecf"]]
+    return c.rhs(y, 0.0, p, u)[c.index["PTH"]]
+
+
+def test_pth_secretion_falls_with_high_mg_and_fails_in_severe_deficiency(model):
+    c, p, u, y = model
+    assert pth_drive(c, p, u, y, 2.5) < 0  # hypermagnesaemia suppresses PTH (Cholst 1984)
+    assert pth_drive(c, p, u, y, 0.6) > 0  # mild deficiency: CaSR signal falls, PTH rises
+    assert pth_drive(c, p, u, y, 0.2) < 0  # severe deficiency: secretion fails (Suh 1973, Mg 0.25 mmol/L)
+
+
+def test_thiazide_like_dct_block_wastes_mg_and_tal_block_wastes_more(model):
+    c, p, u, y = model
+    base = variables(c, p, u, y)["Mg_urinary"]
+    dct = u.copy()
+    dct[c.input_index["dct_Mg_factor"]] = 0.5
+    tal = u.copy()
+    tal[c.input_index["tal_Mg_factor"]] = 0.5
+    assert variables(c, p, dct, y)["Mg_urinary"] > 1.2 * base
+    assert variables(c, p, tal, y)["Mg_urinary"] > variables(c, p, dct, y)["Mg_urinary"]
+
+
+def test_romk_block_release_raises_secretion_more_with_high_distal_na(model):
+    # Huang & Kuo 2007: Mg deficiency needs distal Na delivery (or aldosterone) to waste K
+    c, p, u, y = model
+    low_mg = y.copy()
+    low_mg[c.index["Mg_cell"]] *= 0.7
+    rich_na = u.copy()
+    rich_na[c.input_index["distal_Na_delivery_factor"]] = 2.0
+    gain_normal = variables(c, p, u, low_mg)["K_distal_secretion"] / variables(c, p, u, y)["K_distal_secretion"]
+    gain_rich = (
+        variables(c, p, rich_na, low_mg)["K_distal_secretion"] / variables(c, p, rich_na, y)["K_distal_secretion"]
+    )
+    assert gain_normal > 1.0
+    assert gain_rich > gain_normal
+
+
+def test_beta2_and_insulin_shift_k_into_cells(model):
+    c, p, u, y = model
+    for name in ("pump_insulin", "pump_beta2"):
+        stim = u.copy()
+        stim[c.input_index[name]] = 1.1
+        assert c.rhs(y, 0.0, p, stim)[c.index["K_icf"]] > 0
+        assert c.rhs(y, 0.0, p, stim)[c.index["K_ecf"]] < 0
+
+
+def test_low_cell_mg_weakens_the_pump(model):
+    c, p, u, y = model
+    low = y.copy()
+    low[c.index["Mg_cell"]] *= 0.8
+    assert variables(c, p, u, low)["pump_capacity"] < 0.95
