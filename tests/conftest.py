@@ -1,5 +1,6 @@
 """Shared helpers. Every simulation run by the test suite is checked for mass balance of K, Mg, Na and Ca."""
 
+import numpy as np
 import pytest
 
 import lytes.simulation as simulation
@@ -36,3 +37,18 @@ def give(at, product, route, **kw):
     for k, v in kw.items():
         d["for" if k == "for_" else k] = v
     return d
+
+
+@pytest.fixture(scope="module")
+def model():
+    """The compiled model, the default patient's parameters, usual-diet inputs and their steady state."""
+    from lytes.engine import steady
+    from lytes.engine.codegen import compiled, parameter_vector
+    from lytes.patient import Patient
+
+    c = compiled()
+    p = parameter_vector(Patient().model_parameters())
+    u = np.array(c.layout.input_defaults)
+    for ion, rate in {"K": 80, "Na": 150, "Mg": 12, "Ca": 25}.items():
+        u[c.input_index[f"diet_{ion}"]] = rate / 24
+    return c, p, u, steady.solve(c, p, u)

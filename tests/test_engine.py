@@ -4,21 +4,9 @@ import numpy as np
 import pytest
 
 import lytes
-from lytes.engine import steady
-from lytes.engine.codegen import compiled, parameter_vector
-from lytes.patient import Patient
+from lytes.engine.codegen import compiled
 
 from .conftest import give, scenario
-
-
-@pytest.fixture(scope="module")
-def model():
-    c = compiled()
-    p = parameter_vector(Patient().model_parameters())
-    u = np.array(c.layout.input_defaults)
-    for ion, rate in {"K": 80, "Na": 150, "Mg": 12, "Ca": 25}.items():
-        u[c.input_index[f"diet_{ion}"]] = rate / 24
-    return c, p, u, steady.solve(c, p, u)
 
 
 def test_generated_jacobian_matches_finite_differences(model):

@@ -1,23 +1,6 @@
 """Single mechanisms checked at the model layer, where a scenario cannot yet reach them (issue 3 adds the drugs and
 diseases that drive them)."""
 
-import numpy as np
-import pytest
-
-from lytes.engine import steady
-from lytes.engine.codegen import compiled, parameter_vector
-from lytes.patient import Patient
-
-
-@pytest.fixture(scope="module")
-def model():
-    c = compiled()
-    p = parameter_vector(Patient().model_parameters())
-    u = np.array(c.layout.input_defaults)
-    for ion, rate in {"K": 80, "Na": 150, "Mg": 12, "Ca": 25}.items():
-        u[c.input_index[f"diet_{ion}"]] = rate / 24
-    return c, p, u, steady.solve(c, p, u)
-
 
 def variables(c, p, u, y):
     return {k: v[0] for k, v in zip(c.layout.outputs, c.algebraic(y[:, None], p, u[:, None]))}
