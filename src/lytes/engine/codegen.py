@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-CODEGEN_VERSION = "4"
+CODEGEN_VERSION = "5"
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Layout:
     state_ions: tuple[str | None, ...] = ()
     state_units: tuple[str, ...] = ()
     # linear invariants: (state whose equation the steady-state solver replaces, ((state, weight), ...))
-    conservation: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+    conservation: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -173,8 +173,11 @@ def generate_source() -> tuple[Layout, str]:
     params_all = base + tuple(derived_order) + tuple(n for n, _ in constants)
     lines.append("def conserved(p):")
     lines += unpack("p", params_all, "p")
-    values = [printer.doprint(v) for _, v in m.conservation.values()]
-    lines.append(f"    return numpy.array([{', '.join(values)}], dtype=float)")
+    rows = []
+    for weights, value in m.conservation.values():
+        w = ", ".join(printer.doprint(sp.sympify(x)) for x in weights.values())
+        rows.append(f"([{w}], {printer.doprint(sp.sympify(value))})")
+    lines.append(f"    return [{', '.join(rows)}]")
     lines.append("")
 
     def body(exprs, pr, header, scalar=True):
@@ -220,7 +223,7 @@ def generate_source() -> tuple[Layout, str]:
         state_roles=tuple(m.states[s].role for s in states),
         state_ions=tuple(m.states[s].ion for s in states),
         state_units=tuple(m.states[s].unit for s in states),
-        conservation=tuple((list(w)[-1], tuple(w.items())) for w, _ in m.conservation.values()),
+        conservation=tuple((row, tuple(w)) for row, (w, _) in m.conservation.items()),
     )
     # record the layout in the source so a cached copy is self-describing
     lines.append(f"LAYOUT = {layout!r}")

@@ -34,6 +34,8 @@ def reference_guess(c: Compiled, p: np.ndarray, u: np.ndarray) -> np.ndarray:
         "ALD": P["ALD_ref"],
         "PTH": P["PTH_ref"],
         "N_pump": 1.0,
+        "cell_mass": 1.0,
+        "gfr_factor": 1.0,
         "K_renal_setpoint": P["K_o_ref"],
         "K_gut_signal": 1.0,
         "K_gut": 1.0,
@@ -97,7 +99,7 @@ def _newton(c: Compiled, p: np.ndarray, u: np.ndarray, y: np.ndarray) -> np.ndar
             trial[free] += lam * step
             # non-monotone: a Newton step may raise the residual for a while (the steep PTH-Ca sigmoid does)
             trial_norm = np.linalg.norm(residual(trial), np.inf)
-            if np.all(trial[free] > 0) and np.isfinite(trial_norm) and trial_norm < max(10 * norm, 1e-6):
+            if np.all(trial[free] >= 0) and np.isfinite(trial_norm) and trial_norm < max(10 * norm, 1e-6):
                 break
             lam /= 2
         y = trial
@@ -106,11 +108,10 @@ def _newton(c: Compiled, p: np.ndarray, u: np.ndarray, y: np.ndarray) -> np.ndar
 
 def c_invariants(c: Compiled, p: np.ndarray) -> dict[str, tuple[np.ndarray, float]]:
     """Linear invariants keyed by the state whose equation they replace: (weights over all states, value)."""
-    values = c.conserved(p)
     out = {}
-    for (row, weights), value in zip(c.layout.conservation, values):
+    for (row, names), (weights, value) in zip(c.layout.conservation, c.conserved(p)):
         w = np.zeros(c.n)
-        for name, weight in weights:
+        for name, weight in zip(names, weights):
             w[c.index[name]] = weight
         out[row] = (w, float(value))
     return out

@@ -116,9 +116,10 @@ class ModelBuilder:
     def output(self, name: str, expr: sp.Expr, unit: str, description: str) -> None:
         self.outputs[name] = Output(name, expr, unit, description)
 
-    def conserve(self, name: str, weights: dict[str, float], value: sp.Expr) -> None:
-        """A linear invariant sum(w*state) = value that the steady-state solver must hold fixed."""
-        self.conservation[name] = (weights, value)
+    def conserve(self, row: str, weights: dict, value) -> None:
+        """A linear invariant sum(w*state) = value that the steady-state solver holds fixed in place of the equation
+        of state ``row`` (weights and value may be expressions of parameters)."""
+        self.conservation[row] = (weights, value)
 
     def get(self, name: str) -> sp.Symbol:
         known = set(self.states) | set(self.params) | set(self.inputs) | set(self.derived) | set(self.algebraic)

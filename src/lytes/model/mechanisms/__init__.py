@@ -8,6 +8,8 @@ from . import (
     aldosterone,
     body,
     bone_ca,
+    dialysis,
+    drugs,
     gut,
     kidney_ca,
     kidney_k,
@@ -18,4 +20,18 @@ from . import (
     pump,
 )
 
-MECHANISMS = (body, gut, aldosterone, pump, kidney_k, kidney_na, mg_exchange, kidney_mg, pth, bone_ca, kidney_ca)
+MECHANISMS = (
+    body,
+    drugs,
+    gut,
+    aldosterone,
+    pump,
+    kidney_k,
+    kidney_na,
+    mg_exchange,
+    kidney_mg,
+    pth,
+    bone_ca,
+    kidney_ca,
+    dialysis,
+)

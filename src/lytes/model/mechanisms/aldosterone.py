@@ -23,5 +23,5 @@ def build(m: ModelBuilder) -> None:
     factor = m.input("aldosterone_factor", "1", "multiplier on aldosterone secretion", 1.0)
     k_o, k_ref = m.sym("K_o"), m.param("K_o_ref", "mmol/L")
     volume = m.sym("Na_ecf") / m.sym("Na_ecf_ref")
-    target = factor * ald_ref * sp.exp(m_k * (k_o - k_ref)) * volume ** (-n_vol)
+    target = factor * m.sym("drug_aldosterone_secretion") * ald_ref * sp.exp(m_k * (k_o - k_ref)) * volume ** (-n_vol)
     m.rate("ALD", (target - ald) / tau)

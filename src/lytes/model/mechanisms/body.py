@@ -32,9 +32,25 @@ def build(m: ModelBuilder) -> None:
         m.state(f"{ion}_ecf", "mmol", f"{ion} in plasma and interstitial fluid", ion)
         m.state(f"{ion}_urine", "mmol", f"cumulative urinary {ion}", ion, role="urine")
         m.state(f"{ion}_faeces", "mmol", f"cumulative faecal {ion}", ion, role="faeces")
+        m.state(f"{ion}_other", "mmol", f"cumulative {ion} removed by dialysis or other routes", ion, role="other")
     m.state("K_icf", "mmol", "K in cells", "K")
     m.state("Na_icf", "mmol", "Na in cells", "Na")
+    m.state("Mg_im", "mmol", "Mg in an intramuscular injection depot", "Mg")
+    m.flux("Mg_im_absorption", m.param("k_Mg_intramuscular", "1/h") * m.sym("Mg_im"), "Mg_im", "Mg_ecf")
 
+    # kidney function: GFR relaxes towards a target (acute kidney injury and recovery)
+    gfr_factor = m.state("gfr_factor", "1", "GFR relative to the patient's baseline", role="control")
+    target = m.input("gfr_target", "1", "GFR the kidney is heading to, relative to baseline", 1.0)
+    m.rate("gfr_factor", (target - gfr_factor) / m.input("gfr_tau", "h", "time constant of a GFR change", 1.0))
+    m.var("GFR", m.param("gfr", "L/h") * gfr_factor)
+    m.conserve("gfr_factor", {"gfr_factor": 1}, 1)  # a steady state is at the patient's own GFR
+
+    # living cell mass (1 = intact); tissue breakdown lyses cells and releases their contents into the ECF
+    cell_mass = m.state("cell_mass", "1", "living cell mass relative to baseline", role="control")
+    lysis = m.input("lysis_rate", "1/h", "fraction of baseline cell mass lysed per hour")
+    m.rate("cell_mass", -lysis)
+    m.conserve("cell_mass", {"cell_mass": 1}, 1)  # a steady state starts with intact cells
+    m.var("V_cells", v_icf * cell_mass)
     # ECF volume: water follows sodium (osmoregulation), relaxing to ECF Na / set point
     v_ecf = m.state("V_ecf", "L", "ECF volume", role="control")
     na_set = m.param("Na_o_ref", "mmol/L")
@@ -45,8 +61,8 @@ def build(m: ModelBuilder) -> None:
     # concentrations
     m.var("K_o", m.sym("K_ecf") / v_ecf)
     m.var("Na_o", m.sym("Na_ecf") / v_ecf)
-    m.var("K_i", m.sym("K_icf") / v_icf)
-    m.var("Na_i", m.sym("Na_icf") / v_icf)
+    m.var("K_i", m.sym("K_icf") / m.sym("V_cells"))
+    m.var("Na_i", m.sym("Na_icf") / m.sym("V_cells"))
     mg_tot = m.var("Mg_tot", m.sym("Mg_ecf") / v_ecf)
     m.var("Mg_ion", m.param("Mg_ionized_fraction", "1") * mg_tot)
     m.var("Mg_uf", m.param("Mg_ultrafilterable_fraction", "1") * mg_tot)

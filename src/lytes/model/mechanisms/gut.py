@@ -27,6 +27,12 @@ def _first_order(m: ModelBuilder, ion: str) -> None:
 
 
 def build(m: ModelBuilder) -> None:
+    # gastrointestinal losses (diarrhoea, vomiting): mmol/h at the reference plasma concentration
+    concentration = {"K": ("K_o", "K_o_ref"), "Na": ("Na_o", "Na_o_ref"), "Mg": ("Mg_uf", "Mg_uf_ref")}
+    for ion, (c, c_ref) in concentration.items():
+        loss = m.input(f"gi_loss_{ion}", "mmol/h", f"gastrointestinal {ion} loss at reference plasma level")
+        m.flux(f"{ion}_gi_loss", loss * m.sym(c) / m.sym(c_ref), f"{ion}_ecf", f"{ion}_faeces")
+
     k_ge = m.param("k_gastric_emptying", "1/h")
     for ion in ("K", "Na", "Mg", "Ca"):
         m.state(f"{ion}_stomach", "mmol", f"{ion} in the stomach", ion, role="lumen")
@@ -43,6 +49,7 @@ def build(m: ModelBuilder) -> None:
     k_para = m.param("k_Mg_paracellular", "1/h")
     k_tr = m.param("k_gut_transit", "1/h")
     trpm6 = m.input("gut_mg_transport", "1", "relative capacity of transcellular gut Mg absorption", 1.0)
+    trpm6 = trpm6 * m.sym("drug_gut_mg_factor")
     m.flux("Mg_absorption_transcellular", trpm6 * vmax * mg_gut / (km + mg_gut), "Mg_gut", "Mg_ecf")
     m.flux("Mg_absorption_paracellular", k_para * mg_gut, "Mg_gut", "Mg_ecf")
     m.flux("Mg_faecal", k_tr * mg_gut, "Mg_gut", "Mg_faeces")

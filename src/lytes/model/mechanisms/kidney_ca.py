@@ -16,7 +16,7 @@ from ..core import ModelBuilder
 
 
 def build(m: ModelBuilder) -> None:
-    gfr, gfr_ref = m.sym("gfr"), m.sym("gfr_ref")
+    gfr, gfr_ref = m.sym("GFR"), m.sym("gfr_ref")
     f_pt = m.param("Ca_fraction_PT", "1")
     f_tal_ref, f_tal_max = m.param("Ca_fraction_TAL_ref", "1"), m.param("Ca_fraction_TAL_max", "1")
     q = m.param("Ca_TAL_CaSR_steepness", "1")
@@ -32,10 +32,11 @@ def build(m: ModelBuilder) -> None:
 
     x = m.sym("Ca_ion") + w * (m.sym("Mg_ion") - m.sym("Mg_ion_ref"))
     tal = m.input("tal_Ca_factor", "1", "relative TAL Ca reabsorption (loop diuretic, Bartter)", 1.0)
-    f_tal = tal * f_tal_max / (1 + (x / x_half) ** q)
+    f_tal = tal * m.sym("drug_tal_factor") * f_tal_max / (1 + (x / x_half) ** q)
     p = m.sym("PTH_action")
     dct = m.input("dct_Ca_factor", "1", "relative DCT Ca reabsorption (thiazide raises it)", 1.0)
-    f_dct = dct * f_dct_max * p / (p + k_dct)
+    # a DCT factor above 1 (thiazide) lowers the fraction escaping reabsorption, so f_dct stays below 1
+    escaping_dct = (1 - f_dct_max * p / (p + k_dct)) / (dct * m.sym("drug_dct_ca_factor"))
     filtered = m.var("Ca_filtered", gfr * m.sym("Ca_uf"))
     nephron = (gfr_ref / gfr) ** m.param("Ca_nephron_adaptation", "1")  # fewer nephrons reabsorb less each
-    m.flux("Ca_urinary", nephron * filtered * (1 - f_pt) * (1 - f_tal) * (1 - f_dct), "Ca_ecf", "Ca_urine")
+    m.flux("Ca_urinary", nephron * filtered * (1 - f_pt) * (1 - f_tal) * escaping_dct, "Ca_ecf", "Ca_urine")

@@ -24,7 +24,7 @@ from ._common import softplus
 
 
 def build(m: ModelBuilder) -> None:
-    gfr, gfr_ref = m.param("gfr", "L/h"), m.param("gfr_ref", "L/h")
+    gfr, gfr_ref = m.sym("GFR"), m.param("gfr_ref", "L/h")
     k_o, k_o_ref = m.sym("K_o"), m.sym("K_o_ref")
     frac_prox = m.param("K_fraction_reabsorbed_proximal_loop", "1")
     a_cd = m.param("K_collecting_duct_reabsorption", "1")
@@ -45,9 +45,9 @@ def build(m: ModelBuilder) -> None:
     ff = ((signal + 0.01 * absorbed_ref) / (1.01 * absorbed_ref)) ** m.param("K_feedforward_gain", "1")
 
     # driving force: aldosterone and distal Na delivery
-    drive = (m.sym("ALD") / m.sym("ALD_ref")) ** m.param("K_secretion_aldosterone_exponent", "1") * m.sym(
-        "distal_Na_delivery"
-    ) ** m.param("K_secretion_Na_delivery_exponent", "1")
+    drive = (m.sym("drug_aldosterone_action") * m.sym("ALD") / m.sym("ALD_ref")) ** m.param(
+        "K_secretion_aldosterone_exponent", "1"
+    ) * m.sym("distal_Na_delivery") ** m.param("K_secretion_Na_delivery_exponent", "1")
 
     # apical conductance: plasma K, ROMK block by cytosolic Mg, external Mg
     k_romk = m.param("ROMK_Mg_block_K", "mmol/L")

@@ -18,7 +18,7 @@ from ..core import ModelBuilder
 
 
 def build(m: ModelBuilder) -> None:
-    gfr, gfr_ref = m.sym("gfr"), m.sym("gfr_ref")
+    gfr, gfr_ref = m.sym("GFR"), m.sym("gfr_ref")
     c, c_ref = m.sym("Mg_uf"), m.sym("Mg_uf_ref")
     theta = m.param("Mg_Tm_splay", "1")
     w_pt, w_tal = m.param("Mg_Tm_share_PT", "1"), m.param("Mg_Tm_share_TAL", "1")
@@ -30,6 +30,8 @@ def build(m: ModelBuilder) -> None:
 
     tal = m.input("tal_Mg_factor", "1", "relative TAL Mg reabsorption capacity (loop diuretic, Bartter)", 1.0)
     dct = m.input("dct_Mg_factor", "1", "relative DCT (TRPM6) Mg reabsorption capacity (thiazide, Gitelman)", 1.0)
+    tal = tal * m.sym("drug_tal_factor")
+    dct = dct * m.sym("drug_dct_mg_factor")
     t = t_ref * (w_pt + w_tal * tal + w_dct * dct)
     reabsorbed = ((c + t) - sp.sqrt((c + t) ** 2 - 4 * theta * c * t)) / (2 * theta)
     m.var("Mg_filtered", gfr * c)

@@ -13,7 +13,7 @@ from ..core import ModelBuilder
 
 
 def build(m: ModelBuilder) -> None:
-    gfr, gfr_ref = m.sym("gfr"), m.sym("gfr_ref")
+    gfr, gfr_ref = m.sym("GFR"), m.sym("gfr_ref")
     volume = m.sym("Na_ecf") / m.sym("Na_ecf_ref")
     diet_ref = m.param("diet_Na_ref", "mmol/h")
     fe_ref = m.derive("FE_Na_ref", (1 - m.sym("faecal_fraction_Na")) * diet_ref / (gfr_ref * m.sym("Na_o_ref")))
@@ -22,9 +22,11 @@ def build(m: ModelBuilder) -> None:
         fe_ref
         * (gfr_ref / gfr) ** m.param("Na_nephron_adaptation", "1")
         * volume ** m.param("natriuresis_volume_exponent", "1")
-        * m.input("natriuresis_factor", "1", "multiplier on Na excretion (diuretics)", 1.0),
+        * m.input("natriuresis_factor", "1", "multiplier on Na excretion (conditions)", 1.0)
+        * m.sym("drug_natriuresis_factor"),
     )
     m.var("Na_filtered", gfr * m.sym("Na_o"))
     m.flux("Na_urinary", fe * m.sym("Na_filtered"), "Na_ecf", "Na_urine")
-    factor = m.input("distal_Na_delivery_factor", "1", "multiplier on distal Na delivery (diuretics)", 1.0)
+    factor = m.input("distal_Na_delivery_factor", "1", "multiplier on distal Na delivery (conditions)", 1.0)
+    factor = factor * m.sym("drug_distal_na_factor")
     m.var("distal_Na_delivery", factor * volume ** m.param("distal_Na_volume_exponent", "1"))

@@ -35,9 +35,11 @@ def build(m: ModelBuilder) -> None:
 
     p_buf = m.param("Mg_cell_buffer_exponent", "1")
     mg_i_ref = m.sym("Mg_i_ref")
-    mg_i = m.var("Mg_i", mg_i_ref * (cell / cell_ref) ** p_buf)
+    cell_mass = m.sym("cell_mass")
+    mg_i = m.var("Mg_i", mg_i_ref * (cell / (cell_ref * cell_mass)) ** p_buf)
     k_cell = m.derive("k_Mg_cell", cell_ref * math.log(2) / (p_buf * uf_ref * m.param("Mg_cell_half_time", "h")))
-    m.flux("Mg_cell_uptake", k_cell * (mg_uf - uf_ref * mg_i / mg_i_ref), "Mg_ecf", "Mg_cell")
+    m.flux("Mg_cell_uptake", k_cell * cell_mass * (mg_uf - uf_ref * mg_i / mg_i_ref), "Mg_ecf", "Mg_cell")
+    m.flux("Mg_cell_lysis", m.sym("lysis_rate") / cell_mass * cell, "Mg_cell", "Mg_ecf")
 
     q_fast = m.param("Mg_fast_pool_clearance_per_kg", "L/h/kg") * weight
     m.flux("Mg_fast_pool_uptake", q_fast * (mg_tot - mg_ref * fast / fast_ref), "Mg_ecf", "Mg_bone_fast")

@@ -52,6 +52,8 @@ def build(m: ModelBuilder) -> None:
     rho_ald = 1 + m.param("pump_aldosterone_slope", "1") * (ald_rel - 1)  # genomic: acts through pump content
     rho_ins = m.input("pump_insulin", "1", "pump stimulation by insulin (1 = fasting basal)", 1.0)
     rho_b2 = m.input("pump_beta2", "1", "pump stimulation by beta-2 agonism (1 = resting)", 1.0)
+    rho_ins = rho_ins * m.sym("drug_pump_insulin")
+    rho_b2 = rho_b2 * m.sym("drug_pump_beta2")
     # high extracellular Mg inhibits the pump (empirical, needed for the K rise on MgSO4; PHYSIOLOGY.md 3.3)
     alpha, thr = m.param("pump_high_Mg_inhibition", "L/mmol"), m.param("high_Mg_threshold", "mmol/L")
     width = m.param("high_Mg_width", "mmol/L")
@@ -69,7 +71,8 @@ def build(m: ModelBuilder) -> None:
     sat_ref = k_o_ref / (k_o_ref + km_k) * hill(na_i_ref, km_na, h_na)
     jmax = m.derive("pump_Jmax", j_ref / sat_ref)
     na_sat = hill(na_i, km_na, h_na)
-    j_pump = m.var("J_pump", jmax * capacity * k_o / (k_o + km_k) * na_sat)
+    cell_mass = m.sym("cell_mass")
+    j_pump = m.var("J_pump", jmax * cell_mass * capacity * k_o / (k_o + km_k) * na_sat)
 
     # chord conductances calibrated so that the reference state is at rest
     e_k_ref = rt_f * sp.log(k_o_ref / k_i_ref)
@@ -77,7 +80,8 @@ def build(m: ModelBuilder) -> None:
     g_k = m.derive("g_K", j_ref / (em_ref - e_k_ref))
     g_na = m.derive("g_Na", 1.5 * j_ref / (e_na_ref - em_ref))
     # inward-rectifier K conductance rises with the square root of external K (Hille, Ion Channels, ch. 5)
-    g_k = g_k * (k_o / k_o_ref) ** m.param("gK_Ko_exponent", "1")
+    g_k = g_k * cell_mass * (k_o / k_o_ref) ** m.param("gK_Ko_exponent", "1")
+    g_na = g_na * cell_mass
     e_k = m.var("E_K", rt_f * sp.log(k_o / k_i))
     e_na = m.var("E_Na", rt_f * sp.log(na_o / na_i))
     em = m.var("Em", (g_k * e_k + g_na * e_na - j_pump / 2) / (g_k + g_na))
@@ -86,4 +90,11 @@ def build(m: ModelBuilder) -> None:
     m.flux("K_leak", g_k * (em - e_k), "K_icf", "K_ecf")
     m.flux("Na_pump_extrusion", 1.5 * j_pump, "Na_icf", "Na_ecf")
     m.flux("Na_leak", g_na * (e_na - em), "Na_ecf", "Na_icf")
-    m.conserve("cell_cations", {"K_icf": 1.0, "Na_icf": 1.0}, (k_i_ref + na_i_ref) * m.sym("V_icf"))
+    # cells keep their cation content per litre: K + Na = (K_i,ref + Na_i,ref) x living cell volume
+    content = (k_i_ref + na_i_ref) * m.sym("V_icf")
+    m.conserve("Na_icf", {"K_icf": 1, "Na_icf": 1, "cell_mass": -content}, 0)
+
+    # tissue breakdown releases the lysed cells' K and Na (their Mg in mg_exchange)
+    lysis = m.sym("lysis_rate") / cell_mass
+    m.flux("K_cell_lysis", lysis * m.sym("K_icf"), "K_icf", "K_ecf")
+    m.flux("Na_cell_lysis", lysis * m.sym("Na_icf"), "Na_icf", "Na_ecf")
