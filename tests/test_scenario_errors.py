@@ -77,7 +77,7 @@ def test_daily_maximum_of_a_product_is_enforced():
     regimen = [give("0 h", "KCl", "oral", dose="100 mmol", every="4 h", for_="2 d")]  # 600 mmol/day
     with pytest.raises(InputError, match="in any 24 h") as info:
         lytes.simulate(scenario(interventions=regimen))
-    assert info.value.field == "interventions[0]"
+    assert info.value.field == "interventions"
 
 
 def test_diet_outside_survivable_chronic_range_is_refused():

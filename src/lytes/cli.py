@@ -101,7 +101,10 @@ def run(
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
         return
-    _print_summary(result, NOTICE)
+    if hasattr(result, "arms"):
+        _print_comparison(result, NOTICE)
+    else:
+        _print_summary(result, NOTICE)
     for path in (csv, plot):
         if path is not None:
             typer.echo(f"wrote {path}")
@@ -139,6 +142,33 @@ def _print_summary(result, notice: str) -> None:
         for ion, b in result.balance.items()
     )
     console.print(f"mass balance (mmol) {parts}; worst relative error {worst:.1e}")
+
+
+def _print_comparison(comparison, notice: str) -> None:
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{comparison.name}: arms side by side (simulations, not orders)", caption=notice)
+    table.add_column("quantity")
+    table.add_column("unit")
+    table.add_column("start", justify="right")
+    for arm in comparison.arms:
+        table.add_column(f"{arm}\nend (lowest-highest)", justify="right")
+    for name, fmt in SUMMARY:
+        first = next(iter(comparison.arms.values())).series[name]
+        cells = []
+        for r in comparison.arms.values():
+            y = r.series[name]
+            cells.append(f"{fmt.format(y[-1])} ({fmt.format(np.min(y))}-{fmt.format(np.max(y))})")
+        table.add_row(name, comparison.units[name], fmt.format(first[0]), *cells)
+    console = Console()
+    console.print(table)
+    for arm, text in comparison.descriptions.items():
+        if text:
+            console.print(f"[bold]{arm}[/bold]: {text}")
+    worst = max(b.relative_error for r in comparison.arms.values() for b in r.balance.values())
+    console.print(f"mass balance closes in every arm (worst relative error {worst:.1e})")
 
 
 @app.command()

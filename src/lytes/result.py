@@ -64,11 +64,12 @@ class Balance:
     stores_change: float
     urine: float
     faeces: float
-    error: float  # intake - stores_change - urine - faeces, mmol
+    other: float  # removed by dialysis (negative: gained from the dialysate)
+    error: float  # intake - stores_change - urine - faeces - other, mmol
 
     @property
     def relative_error(self) -> float:
-        return abs(self.error) / max(abs(self.intake), abs(self.urine) + abs(self.faeces), 1.0)
+        return abs(self.error) / max(abs(self.intake), abs(self.urine) + abs(self.faeces) + abs(self.other), 1.0)
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Result:
     series: dict[str, np.ndarray]
     units: dict[str, str]
     balance: dict[str, Balance] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.series[name]
@@ -103,27 +105,31 @@ class Result:
             for row in data:
                 fh.write(",".join(f"{v:.10g}" for v in row) + "\n")
 
+    def arm_dict(self) -> dict:
+        """This run as one arm of the JSON output."""
+        return {
+            "time_h": self.time_h.tolist(),
+            "series": {k: v.tolist() for k, v in self.series.items()},
+            "mass_balance": {
+                ion: {
+                    "intake_mmol": b.intake,
+                    "stores_change_mmol": b.stores_change,
+                    "urine_mmol": b.urine,
+                    "faeces_mmol": b.faeces,
+                    "other_mmol": b.other,
+                    "relative_error": b.relative_error,
+                }
+                for ion, b in self.balance.items()
+            },
+            "notes": list(self.notes),
+        }
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,
             "notice": NOTICE,
             "units": {"time_h": "h", **self.units},
-            "arms": {
-                "main": {
-                    "time_h": self.time_h.tolist(),
-                    "series": {k: v.tolist() for k, v in self.series.items()},
-                    "mass_balance": {
-                        ion: {
-                            "intake_mmol": b.intake,
-                            "stores_change_mmol": b.stores_change,
-                            "urine_mmol": b.urine,
-                            "faeces_mmol": b.faeces,
-                            "relative_error": b.relative_error,
-                        }
-                        for ion, b in self.balance.items()
-                    },
-                }
-            },
+            "arms": {"main": self.arm_dict()},
         }
 
     def plot(self, path=None, names=("K_serum", "Mg_serum", "Ca_ionized", "Na_serum", "K_cell", "romk_activity")):
@@ -164,7 +170,9 @@ class Result:
         return fig
 
 
-def build_result(name: str, c: Compiled, p: np.ndarray, t: np.ndarray, Y: np.ndarray, U: np.ndarray) -> Result:
+def build_result(
+    name: str, c: Compiled, p: np.ndarray, t: np.ndarray, Y: np.ndarray, U: np.ndarray, notes=()
+) -> Result:
     a = dict(zip(c.layout.outputs, c.algebraic(Y, p, U)))
     s = {k: Y[i] for k, i in c.index.items()}
     series = {
@@ -203,7 +211,106 @@ def build_result(name: str, c: Compiled, p: np.ndarray, t: np.ndarray, Y: np.nda
         intake = -(s[f"{ion}_in"][-1] - s[f"{ion}_in"][0])
         urine = s[f"{ion}_urine"][-1] - s[f"{ion}_urine"][0]
         faeces = s[f"{ion}_faeces"][-1] - s[f"{ion}_faeces"][0]
+        other = s[f"{ion}_other"][-1] - s[f"{ion}_other"][0]
         d_stores = stores[-1] - stores[0]
-        balance[ion] = Balance(ion, intake, d_stores, urine, faeces, intake - d_stores - urine - faeces)
+        balance[ion] = Balance(ion, intake, d_stores, urine, faeces, other, intake - d_stores - urine - faeces - other)
     ordered = {k: series[k] for k in SERIES}
-    return Result(name, t, ordered, {k: SERIES[k][0] for k in SERIES}, balance)
+    return Result(name, t, ordered, {k: SERIES[k][0] for k in SERIES}, balance, list(notes))
+
+
+@dataclass
+class Comparison:
+    """Arms of one scenario run side by side: each arm is a Result on the same patient and time grid."""
+
+    name: str
+    arms: dict[str, Result]
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, arm: str) -> Result:
+        return self.arms[arm]
+
+    @property
+    def time_h(self) -> np.ndarray:
+        return next(iter(self.arms.values())).time_h
+
+    @property
+    def units(self) -> dict[str, str]:
+        return next(iter(self.arms.values())).units
+
+    @property
+    def balance(self) -> dict[str, Balance]:
+        """The worst-closing arm's balance per ion (every arm's is in each Result)."""
+        return {ion: max((r.balance[ion] for r in self.arms.values()), key=lambda b: b.relative_error) for ion in IONS}
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "notice": NOTICE,
+            "units": {"time_h": "h", **self.units},
+            "arms": {
+                arm: {"description": self.descriptions.get(arm, ""), **r.arm_dict()} for arm, r in self.arms.items()
+            },
+        }
+
+    def to_frame(self):
+        import pandas as pd
+
+        frames = []
+        for arm, r in self.arms.items():
+            f = r.to_frame()
+            f.insert(0, "arm", arm)
+            frames.append(f)
+        frame = pd.concat(frames, ignore_index=True)
+        frame.attrs["units"] = {"time_h": "h", **self.units}
+        frame.attrs["notice"] = NOTICE
+        return frame
+
+    def to_csv(self, path) -> None:
+        header = ["arm", "time_h"] + [f"{k} [{u}]" for k, u in self.units.items()]
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(f"# {self.name}. {NOTICE}\n")
+            fh.write(",".join(header) + "\n")
+            for arm, r in self.arms.items():
+                data = np.column_stack([r.time_h] + [r.series[k] for k in self.units])
+                for row in data:
+                    fh.write(arm + "," + ",".join(f"{v:.10g}" for v in row) + "\n")
+
+    def plot(self, path=None, names=("K_serum", "Mg_serum", "Ca_ionized", "K_cell", "K_urine_rate", "romk_activity")):
+        """All arms on one set of axes per quantity; save to ``path`` if given."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        t = self.time_h
+        days = t[-1] > 72
+        x = t / 24 if days else t
+        cols = 2
+        rows = (len(names) + 1) // 2
+        fig, axes = plt.subplots(rows, cols, figsize=(11, 2.6 * rows), squeeze=False, sharex=True)
+        for ax, name in zip(axes.flat, names):
+            values = [r.series[name] for r in self.arms.values()]
+            for arm, y in zip(self.arms, values):
+                ax.plot(x, y, label=arm)
+            lo = min(float(np.min(v)) for v in values)
+            hi = max(float(np.max(v)) for v in values)
+            if name in NORMAL_RANGE:
+                a, b = NORMAL_RANGE[name]
+                ax.axhspan(a, b, color="tab:green", alpha=0.12, lw=0)
+                lo, hi = min(lo, a), max(hi, b)
+            pad = max(0.05 * (hi - lo), 0.02 * max(abs(lo), abs(hi), 1e-9))
+            ax.set_ylim(lo - pad, hi + pad)
+            ax.ticklabel_format(axis="y", useOffset=False)
+            ax.set_ylabel(f"{name} [{self.units[name]}]")
+            ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[len(names) :]:
+            ax.axis("off")
+        axes.flat[0].legend(fontsize=8)
+        for ax in axes[-1]:
+            ax.set_xlabel("time [d]" if days else "time [h]")
+        fig.suptitle(f"{self.name}: arms compared (simulations, not orders)\n{NOTICE}", fontsize=9)
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+        return fig

@@ -1,5 +1,5 @@
-"""One entry point: ``simulate(scenario)`` builds the patient, finds their steady state on their diet, and runs the
-scenario's regimen through the engine."""
+"""One entry point: ``simulate(scenario)`` builds the patient, finds their steady state (or runs their history),
+and runs the scenario's regimen - or each of its arms - through the engine."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from .engine import steady
 from .engine.codegen import Compiled, compiled, parameter_vector
 from .engine.scipy_engine import Segment, integrate
 from .errors import InputError
-from .result import Result, build_result
+from .result import Comparison, Result, build_result
 from .scenario import load
-from .scenario.regimen import Regimen, compile_regimen
+from .scenario.regimen import Regimen, compile_history, compile_regimen
+
+ACCUMULATORS = ("intake", "urine", "faeces", "other")
 
 
 def _grid(duration: float, every: float | None) -> np.ndarray:
@@ -26,44 +28,71 @@ def _grid(duration: float, every: float | None) -> np.ndarray:
     return t
 
 
+def baseline_inputs(c: Compiled, reg: Regimen) -> np.ndarray:
+    """Inputs in force from t = 0 and in the initial steady state: defaults, diet, conditions."""
+    u = np.array(c.layout.input_defaults, dtype=float)
+    for name, value in reg.base.items():
+        u[c.input_index[name]] = value
+    return u
+
+
 def segments(c: Compiled, reg: Regimen, u0: np.ndarray) -> list[Segment]:
-    """Piecewise-constant inputs between every dose start and stop; oral doses as jumps at segment starts."""
+    """Piecewise-constant inputs between every change; dose jumps at the start of the segment they fall in."""
     points = {0.0, reg.duration}
-    for inf in reg.infusions:
-        points.update((inf.start, inf.end))
-    for dose in reg.oral:
-        points.add(dose.time)
+    for ch in reg.changes:
+        points.update((ch.t0, ch.t1))
+    points.update(j.t for j in reg.jumps)
     bounds = sorted(t for t in points if 0 <= t <= reg.duration)
     out = []
     for t0, t1 in zip(bounds[:-1], bounds[1:]):
         u = u0.copy()
-        for inf in reg.infusions:
-            if inf.start <= t0 < inf.end:
-                u[c.input_index[f"iv_{inf.ion}"]] += inf.rate
-        jumps = []
-        for dose in reg.oral:
-            if dose.time == t0:
-                jumps.append((c.index[f"{dose.ion}_stomach"], dose.available))
-                jumps.append((c.index[f"{dose.ion}_faeces"], dose.unavailable))
-                jumps.append((c.index[f"{dose.ion}_in"], -(dose.available + dose.unavailable)))
+        active = [ch for ch in reg.changes if ch.t0 <= t0 < ch.t1]
+        for mode in ("set", "mul", "add"):
+            for ch in active:
+                if ch.mode.split(":")[0] != mode:
+                    continue
+                k = c.input_index[ch.input]
+                u[k] = ch.value if mode == "set" else u[k] * ch.value if mode == "mul" else u[k] + ch.value
+        jumps = [(c.index[j.state], j.amount) for j in reg.jumps if j.t == t0]
         out.append(Segment(t0, t1, u, jumps))
+    if reg.jumps and max(j.t for j in reg.jumps) >= reg.duration:
+        pass  # a dose at the very end has no effect inside the run
     return out
 
 
-def baseline_inputs(c: Compiled, reg: Regimen) -> np.ndarray:
-    u = np.array(c.layout.input_defaults, dtype=float)
-    for ion, rate in reg.diet.items():
-        u[c.input_index[f"diet_{ion}"]] = rate
-    return u
+def _run(c: Compiled, p: np.ndarray, reg: Regimen, y0: np.ndarray, t: np.ndarray):
+    u0 = baseline_inputs(c, reg)
+    return integrate(c, p, y0, segments(c, reg, u0), t)
 
 
-def simulate(scenario, every: float | None = None) -> Result:
+def _start(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> np.ndarray:
+    """The state at t = 0: the steady state on the scenario's diet and conditions, or the end of its history."""
+    if sc.history is None:
+        return steady.solve(c, p, baseline_inputs(c, reg))
+    hreg = compile_history(sc)
+    y = steady.solve(c, p, baseline_inputs(c, hreg))
+    Y, _ = _run(c, p, hreg, y, np.array([0.0, hreg.duration]))
+    y = Y[:, -1].copy()
+    for i, role in enumerate(c.layout.state_roles):
+        if role in ACCUMULATORS:
+            y[i] = 0.0  # running totals restart at t = 0
+    return y
+
+
+def simulate(scenario, every: float | None = None) -> Result | Comparison:
+    """Run a scenario; a scenario with ``arms`` gives a Comparison of one Result per arm."""
     sc = load(scenario)
     reg = compile_regimen(sc)
     c = compiled()
-    p = parameter_vector(reg.patient.model_parameters())
-    u0 = baseline_inputs(c, reg)
-    y0 = steady.solve(c, p, u0)
+    p = parameter_vector(reg.patient.model_parameters(), c)
+    y0 = _start(c, p, sc, reg)
     t = _grid(reg.duration, every)
-    Y, U = integrate(c, p, y0, segments(c, reg, u0), t)
-    return build_result(sc.name, c, p, t, Y, U)
+    if not sc.arms:
+        Y, U = _run(c, p, reg, y0, t)
+        return build_result(sc.name, c, p, t, Y, U, notes=reg.notes)
+    results = {}
+    for arm in sc.arms:
+        arm_reg = compile_regimen(sc, arm)
+        Y, U = _run(c, p, arm_reg, y0, t)
+        results[arm] = build_result(f"{sc.name} [{arm}]", c, p, t, Y, U, notes=arm_reg.notes)
+    return Comparison(sc.name, results, {arm: spec.description for arm, spec in sc.arms.items()})

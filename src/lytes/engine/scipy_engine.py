@@ -90,7 +90,7 @@ def integrate(
             "the simulation produced non-finite values; the regimen is far outside clinical practice"
         )
     amounts = [i for i, r in enumerate(c.layout.state_roles) if r in ("body", "lumen", "control")]
-    floor = -1e-6 * np.maximum(np.abs(y0[amounts]), 1.0)
+    floor = -100 * atol[amounts]  # well beyond the solver's own tolerance
     if np.any(Y[amounts].min(axis=1) < floor):
         raise IntegrationError("a body store became negative; the regimen is far outside clinical practice")
     return Y, U

@@ -35,6 +35,7 @@ def reference_guess(c: Compiled, p: np.ndarray, u: np.ndarray) -> np.ndarray:
         "PTH": P["PTH_ref"],
         "N_pump": 1.0,
         "cell_mass": 1.0,
+        "TRPM6": 1.0,
         "gfr_factor": 1.0,
         "K_renal_setpoint": P["K_o_ref"],
         "K_gut_signal": 1.0,

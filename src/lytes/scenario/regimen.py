@@ -1,130 +1,149 @@
-"""Turn a Scenario into numbers the engine takes: the patient, constant diet rates, and dosing events.
+"""Turn a Scenario into what the engine takes: the patient, constant inputs, timed input changes and state jumps.
 
-Doses become either infusions (a rate over an interval, into the ECF) or oral boluses (an amount into the stomach;
-the part of a poorly soluble salt that does not dissolve passes to stool).
+- Inputs (the model's hooks: diet rates, infusions, drug infusions, condition factors, dialysis, tissue lysis) are
+  piecewise constant: ``base`` from t = 0, changed by ``changes`` on [t0, t1) ("set" replaces, "add" adds,
+  "mul" multiplies).
+- Doses that land at once (oral salts into the stomach, IM MgSO4 into its depot, drug doses into their depot or
+  central compartment) are ``jumps`` of a state at a time, matched by the same amount leaving the ``<ion>_in``
+  account so mass balance holds.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 from dataclasses import dataclass, field
+from importlib import resources
+
+import yaml
 
 from ..errors import InputError
-from ..patient import Patient
+from ..patient import PREGNANCY_EGFR, Patient
 from ..units import parse, split
 from .products import ION_MOLAR_MASS, ION_VALENCE, Product, products
-from .schema import ALLOWED_CONDITIONS, MAX_DURATION_H, Scenario
+from .schema import MAX_DURATION_H, DietSpec, InterventionSpec, MedicationSpec, Scenario
 
+IONS = ("K", "Mg", "Na", "Ca")
+DEFAULT_DIET = {"K": "80 mmol/day", "Mg": "12 mmol/day", "Na": "150 mmol/day", "Ca": "25 mmol/day"}
 # chronic intakes a living adult can be in steady state on (mmol/day): the diet also sets the initial steady state
 DIET_LIMITS = {"K": (10.0, 400.0), "Mg": (1.0, 80.0), "Na": (10.0, 600.0), "Ca": (10.0, 75.0)}
 MAX_DOSES = 20000
+HD_DIALYSANCE_PER_BLOOD_FLOW = 0.7  # K dialysance ~0.7 x blood flow (150-250 mL/min; PHYSIOLOGY.md 6)
+HD_DIALYSATE = {"K": "2 mmol/L", "Mg": "0.5 mmol/L", "Ca": "1.25 mmol/L", "Na": "140 mmol/L"}
+CRRT_FLUID = {"K": "4 mmol/L", "Mg": "0.75 mmol/L", "Ca": "1.5 mmol/L", "Na": "140 mmol/L"}
+PREECLAMPSIA_EGFR = 0.7 * PREGNANCY_EGFR
 
 
 @dataclass(frozen=True)
-class Infusion:
-    ion: str
-    start: float
-    end: float
-    rate: float  # mmol/h of the ion
-    product: str
+class Change:
+    t0: float
+    t1: float
+    input: str
+    value: float
+    mode: str = "add"  # add | set | mul
 
 
 @dataclass(frozen=True)
-class OralDose:
-    ion: str
-    time: float
-    available: float  # mmol reaching the absorbable lumen
-    unavailable: float  # mmol passing to stool undissolved
-    product: str
+class Jump:
+    t: float
+    state: str
+    amount: float
+    tag: str = ""  # the product, for daily totals
 
 
 @dataclass
 class Regimen:
     name: str
     patient: Patient
-    diet: dict[str, float]  # mmol/h
     duration: float  # h
-    infusions: list[Infusion] = field(default_factory=list)
-    oral: list[OralDose] = field(default_factory=list)
+    base: dict[str, float] = field(default_factory=dict)  # inputs from t = 0 (also the initial steady state's)
+    changes: list[Change] = field(default_factory=list)
+    jumps: list[Jump] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-def _time(text, field_name: str) -> float:
-    return parse(text, field_name, "h", "a time, e.g. '20 min', '2 h' or '3 d'")
+@functools.lru_cache(maxsize=None)
+def _data(name: str) -> dict:
+    return yaml.safe_load(resources.files("lytes.data").joinpath(name).read_text(encoding="utf-8"))
+
+
+def drugs() -> dict:
+    return _data("drugs.yaml")
+
+
+def conditions() -> dict:
+    return _data("conditions.yaml")
+
+
+def foods() -> dict:
+    return _data("foods.yaml")
+
+
+def _time(text, where: str) -> float:
+    return parse(text, where, "h", "a time, e.g. '20 min', '2 h' or '3 d'")
 
 
 def _closest(name: str, options) -> str:
-    import difflib
-
-    match = difflib.get_close_matches(name.lower(), list(options), n=1, cutoff=0.5)
-    return f" (did you mean {products()[match[0]].name}?)" if match else ""
-
-
-def _amount(text, field_name: str, product: Product) -> float:
-    """Dose as mmol of the product's ion: '4 g' of the salt, '40 mmol' or '40 mEq' of the ion."""
-    number, unit = split(text, field_name)
-    allowed = f"an amount of {product.name} in g/mg, or of {product.ion} in mmol/mEq"
-    if unit.lower() == "meq":
-        value = number / ION_VALENCE[product.ion]
-    else:
-        try:
-            value = parse(text, field_name, "mmol", allowed)
-        except InputError:
-            value = parse(text, field_name, "g", allowed) * product.mmol_per_gram()
-    if not 0 < value <= product.max_dose_mmol:
-        limit = product.max_dose_mmol
-        raise InputError(
-            field_name, text, f"a dose above 0 and at most {limit:g} mmol {product.ion} for {product.name}"
-        )
-    return value
+    match = difflib.get_close_matches(str(name).lower(), [o.lower() for o in options], n=1, cutoff=0.5)
+    if not match:
+        return ""
+    original = next(o for o in options if o.lower() == match[0])
+    return f" (did you mean {original}?)"
 
 
-def _rate(text, field_name: str, product: Product) -> float:
-    number, unit = split(text, field_name)
-    allowed = f"a rate of {product.name} in g/h, or of {product.ion} in mmol/h or mEq/h"
-    if unit.lower().startswith("meq/"):
-        value = (
-            parse(f"{number} mmol/{unit.split('/', 1)[1]}", field_name, "mmol/h", allowed) / ION_VALENCE[product.ion]
-        )
-    else:
-        try:
-            value = parse(text, field_name, "mmol/h", allowed)
-        except InputError:
-            value = parse(text, field_name, "g/h", allowed) * product.mmol_per_gram()
-    if not 0 < value <= product.max_rate_mmol_h:
-        limit = product.max_rate_mmol_h
-        raise InputError(
-            field_name, text, f"a rate above 0 and at most {limit:g} mmol/h {product.ion} for {product.name}"
-        )
-    return value
+def _per_ion(text, where: str, ion: str, to: str, allowed: str) -> float:
+    """A quantity of an ion in mmol-based units: accepts mmol, mEq (divided by valence) and mg of the element."""
+    number, unit = split(text, where)
+    base = to.split("/", 1)
+    if unit.lower().startswith("meq"):
+        rest = unit[3:]
+        return parse(f"{number} mmol{rest}", where, to, allowed) / ION_VALENCE[ion]
+    try:
+        return parse(text, where, to, allowed)
+    except InputError:
+        mass_unit = "mg" + (f"/{base[1]}" if len(base) > 1 else "")
+        return parse(text, where, mass_unit, allowed) / ION_MOLAR_MASS[ion]
 
 
-def _diet(scenario: Scenario) -> dict[str, float]:
+# ----------------------------------------------------------------------------------------------------- diet
+def diet_rates(spec: DietSpec | None, where: str, previous: dict[str, float] | None = None) -> dict[str, float]:
+    """Diet in mmol/h per ion; unspecified ions keep ``previous`` (or the healthy default); foods add on top."""
     out = {}
-    for ion in ("K", "Mg", "Na", "Ca"):
-        text = getattr(scenario.diet, ion)
-        field_name = f"diet.{ion}"
+    for ion in IONS:
+        text = getattr(spec, ion) if spec is not None else None
+        if text is None:
+            if previous is not None:
+                out[ion] = previous[ion]
+                continue
+            text = DEFAULT_DIET[ion]
         low, high = DIET_LIMITS[ion]
         allowed = f"an intake of {ion} per day, e.g. '80 mmol/day' or '300 mg/day', from {low:g} to {high:g} mmol/day"
-        number, unit = split(text, field_name)
-        if unit.lower().startswith("meq/"):
-            per_day = (
-                parse(f"{number} mmol/{unit.split('/', 1)[1]}", field_name, "mmol/day", allowed) / ION_VALENCE[ion]
-            )
-        else:
-            try:
-                per_day = parse(text, field_name, "mmol/day", allowed)
-            except InputError:
-                per_day = parse(text, field_name, "mg/day", allowed) / ION_MOLAR_MASS[ion]
+        per_day = _per_ion(text, f"{where}.{ion}", ion, "mmol/day", allowed)
         if not low <= per_day <= high:
-            raise InputError(field_name, text, allowed)
+            raise InputError(f"{where}.{ion}", text, allowed)
         out[ion] = per_day / 24.0
+    if spec is not None and spec.foods:
+        table = foods()
+        for name, amount in spec.foods.items():
+            key = str(name).lower().replace(" ", "_")
+            if key not in table:
+                raise InputError(f"{where}.foods.{name}", name, f"one of {', '.join(table)}" + _closest(key, table))
+            food = table[key]
+            if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+                grams = float(amount) * food["serving_g"]  # servings per day
+            else:
+                grams = parse(amount, f"{where}.foods.{name}", "g", "servings per day (a number) or grams, e.g. '30 g'")
+            if not 0 <= grams <= 3000:
+                raise InputError(f"{where}.foods.{name}", amount, "0 to 3 kg of a food per day")
+            out["K"] += grams / 100 * food["K_mg"] / ION_MOLAR_MASS["K"] / 24
+            out["Mg"] += grams / 100 * food["Mg_mg"] / ION_MOLAR_MASS["Mg"] / 24
     return out
 
 
+# ------------------------------------------------------------------------------------------------- patient
 def _patient(scenario: Scenario) -> Patient:
     spec = scenario.patient
-    for i, cond in enumerate(spec.conditions):
-        if cond.lower() not in ALLOWED_CONDITIONS:
-            raise InputError(f"patient.conditions[{i}]", cond, f"one of: {', '.join(ALLOWED_CONDITIONS)}")
+    names = [(c if isinstance(c, str) else c.get("condition", "")) for c in spec.conditions]
     creatinine = None
     if spec.creatinine is not None:
         number, unit = split(spec.creatinine, "patient.creatinine")
@@ -135,104 +154,416 @@ def _patient(scenario: Scenario) -> Patient:
     egfr = None
     if spec.egfr is not None:
         egfr = parse(spec.egfr, "patient.egfr", "mL/min", "an eGFR in mL/min/1.73m2, e.g. '35 mL/min/1.73m2'")
+    elif creatinine is None and "preeclampsia" in [n.lower() for n in names]:
+        egfr = PREECLAMPSIA_EGFR
     return Patient(
         weight_kg=parse(spec.weight, "patient.weight", "kg", "a body weight, e.g. '70 kg'"),
         sex=spec.sex.lower(),
         age_y=parse(spec.age, "patient.age", "year", "an age, e.g. '40 y'"),
         egfr=egfr,
         creatinine_mg_dl=creatinine,
-        conditions=tuple(c.lower() for c in spec.conditions),
+        conditions=tuple(n.lower() for n in names),
     )
 
 
-def compile_regimen(scenario: Scenario) -> Regimen:
-    duration = _time(scenario.duration, "duration")
-    if not 0 < duration <= MAX_DURATION_H:
-        raise InputError("duration", scenario.duration, "a duration above 0 and at most 5 years")
-    reg = Regimen(scenario.name, _patient(scenario), _diet(scenario), duration)
-    catalogue = products()
-    for i, iv in enumerate(scenario.interventions):
-        where = f"interventions[{i}]"
-        product = catalogue.get(iv.give.lower())
-        if product is None:
+def _apply_conditions(reg: Regimen, items, where: str, t0: float = 0.0) -> None:
+    """Condition factors multiply into ``reg.base``; losses add; AKI becomes a timed GFR change."""
+    table = conditions()
+    for i, item in enumerate(items):
+        spec = {"condition": item} if isinstance(item, str) else dict(item)
+        name = str(spec.pop("condition", "")).lower()
+        here = f"{where}[{i}]"
+        if name not in table:
+            raise InputError(here, name or item, f"one of {', '.join(table)}" + _closest(name, table))
+        data = table[name]
+        if name == "ckd" and reg.patient.egfr_value >= data["requires_egfr_below"]:
             raise InputError(
-                f"{where}.give",
-                iv.give,
-                f"one of {', '.join(p.name for p in catalogue.values())}" + _closest(iv.give, catalogue),
+                here, "ckd", f"an eGFR below {data['requires_egfr_below']} in patient.egfr (or creatinine)"
             )
-        route = (iv.route or next(iter(product.routes))).lower()
-        if route not in product.routes:
-            raise InputError(f"{where}.route", iv.route, f"a route {product.name} has: {', '.join(product.routes)}")
-        start = _time(iv.at, f"{where}.at")
-        if not 0 <= start <= duration:
-            raise InputError(f"{where}.at", iv.at, f"a time from 0 to the scenario's duration ({scenario.duration})")
-        if iv.every is not None and iv.for_ is None:
-            raise InputError(f"{where}.every", iv.every, "'every' together with 'for' (how long the repeats go on)")
-        if iv.rate is not None:
-            if iv.dose is not None or iv.over is not None or iv.every is not None:
-                raise InputError(f"{where}.rate", iv.rate, "'rate' with 'for' only (not with dose, over or every)")
-            if route == "oral":
-                raise InputError(f"{where}.rate", iv.rate, "a dose for the oral route (rates are for infusions)")
-            if iv.for_ is None:
-                raise InputError(f"{where}.rate", iv.rate, "'rate' together with 'for' (how long the infusion runs)")
-            length = _time(iv.for_, f"{where}.for")
-            if length <= 0:
-                raise InputError(f"{where}.for", iv.for_, "a positive duration")
-            rate = _rate(iv.rate, f"{where}.rate", product)
-            reg.infusions.append(Infusion(product.ion, start, min(start + length, duration), rate, product.name))
+        if name in ("pregnancy", "preeclampsia") and reg.patient.sex != "female":
+            raise InputError(here, name, "pregnancy only for a female patient")
+        if name == "aki":
+            _aki(reg, spec, here)
             continue
-        if iv.dose is None:
-            raise InputError(where, iv.give, "either 'dose' (with 'over' for an infusion) or 'rate' with 'for'")
-        amount = _amount(iv.dose, f"{where}.dose", product)
-        times = [start]
-        if iv.every is not None:
-            every = _time(iv.every, f"{where}.every")
-            length = _time(iv.for_, f"{where}.for")
-            if every <= 0 or length <= 0:
-                raise InputError(f"{where}.every", iv.every, "positive 'every' and 'for'")
-            n = int((length - 1e-9) // every) + 1
-            if n > MAX_DOSES:
-                raise InputError(f"{where}.every", iv.every, f"at most {MAX_DOSES} repeated doses")
-            times = [start + k * every for k in range(n) if start + k * every < duration]
-        elif iv.for_ is not None:
-            raise InputError(f"{where}.for", iv.for_, "'for' with 'every' (repeated doses) or with 'rate' (infusion)")
-        if route == "oral":
-            if iv.over is not None:
-                raise InputError(f"{where}.over", iv.over, "no 'over' for an oral dose")
-            available = float(product.routes["oral"].get("available", 1.0))
-            for t in times:
-                reg.oral.append(OralDose(product.ion, t, amount * available, amount * (1 - available), product.name))
+        allowed_keys = set(data.get("loss", {}))
+        unknown = set(spec) - allowed_keys
+        if unknown:
+            key = sorted(unknown)[0]
+            raise InputError(f"{here}.{key}", spec[key], f"keys of {name}: {', '.join(sorted(allowed_keys)) or 'none'}")
+        for hook, factor in data.get("inputs", {}).items():
+            reg.base[hook] = reg.base.get(hook, 1.0) * float(factor)
+        for ion, factor in data.get("diet", {}).items():
+            reg.base[f"diet_{ion}"] *= float(factor)
+        for ion, default in data.get("loss", {}).items():
+            text = spec.get(ion, default)
+            per_day = _per_ion(text, f"{here}.{ion}", ion, "mmol/day", f"a loss of {ion} per day, e.g. '{default}'")
+            if not 0 <= per_day <= 500:
+                raise InputError(f"{here}.{ion}", text, "a loss from 0 to 500 mmol/day")
+            reg.base[f"gi_loss_{ion}"] = reg.base.get(f"gi_loss_{ion}", 0.0) + per_day / 24
+
+
+def _aki(reg: Regimen, spec: dict, where: str) -> None:
+    for key in spec:
+        if key not in ("egfr", "over", "at"):
+            raise InputError(f"{where}.{key}", spec[key], "keys of aki: egfr (the GFR reached), over, at")
+    if "egfr" not in spec:
+        raise InputError(f"{where}.egfr", None, "the eGFR the injury reaches, e.g. '15 mL/min/1.73m2'")
+    egfr = parse(spec["egfr"], f"{where}.egfr", "mL/min", "an eGFR in mL/min/1.73m2")
+    if not 0 < egfr < reg.patient.egfr_value:
+        raise InputError(
+            f"{where}.egfr", spec["egfr"], f"an eGFR above 0 and below the baseline {reg.patient.egfr_value:.0f}"
+        )
+    at = _time(spec.get("at", "0 h"), f"{where}.at")
+    over = _time(spec.get("over", "48 h"), f"{where}.over")
+    if over <= 0:
+        raise InputError(f"{where}.over", spec.get("over"), "a positive duration")
+    reg.changes.append(Change(at, reg.duration, "gfr_target", egfr / reg.patient.egfr_value, "set"))
+    reg.changes.append(Change(at, reg.duration, "gfr_tau", over / 3, "set"))  # ~95 % of the fall within `over`
+
+
+# ------------------------------------------------------------------------------------------------- dosing
+def _repeat(at: float, every_text, for_text, where: str, duration: float) -> list[float]:
+    if every_text is None:
+        if for_text is not None:
+            raise InputError(f"{where}.for", for_text, "'for' with 'every' (repeated doses) or with 'rate' (infusion)")
+        return [at]
+    if for_text is None:
+        raise InputError(f"{where}.every", every_text, "'every' together with 'for' (how long the repeats go on)")
+    every = _time(every_text, f"{where}.every")
+    length = _time(for_text, f"{where}.for")
+    if every <= 0 or length <= 0:
+        raise InputError(f"{where}.every", every_text, "positive 'every' and 'for'")
+    n = int((length - 1e-9) // every) + 1
+    if n > MAX_DOSES:
+        raise InputError(f"{where}.every", every_text, f"at most {MAX_DOSES} repeated doses")
+    return [at + k * every for k in range(n) if at + k * every < duration]
+
+
+def _product_amount(text, where: str, product: Product) -> float:
+    number, unit = split(text, where)
+    allowed = f"an amount of {product.name} in g/mg, or of {product.ion} in mmol/mEq"
+    if unit.lower() == "meq":
+        value = number / ION_VALENCE[product.ion]
+    else:
+        try:
+            value = parse(text, where, "mmol", allowed)
+        except InputError:
+            value = parse(text, where, "g", allowed) * product.mmol_per_gram()
+    if not 0 < value <= product.max_dose_mmol:
+        limit = product.max_dose_mmol
+        raise InputError(where, text, f"a dose above 0 and at most {limit:g} mmol {product.ion} for {product.name}")
+    return value
+
+
+def _product_rate(text, where: str, product: Product) -> float:
+    number, unit = split(text, where)
+    allowed = f"a rate of {product.name} in g/h, or of {product.ion} in mmol/h or mEq/h"
+    if unit.lower().startswith("meq/"):
+        value = parse(f"{number} mmol/{unit.split('/', 1)[1]}", where, "mmol/h", allowed) / ION_VALENCE[product.ion]
+    else:
+        try:
+            value = parse(text, where, "mmol/h", allowed)
+        except InputError:
+            value = parse(text, where, "g/h", allowed) * product.mmol_per_gram()
+    if not 0 < value <= product.max_rate_mmol_h:
+        limit = product.max_rate_mmol_h
+        raise InputError(where, text, f"a rate above 0 and at most {limit:g} mmol/h {product.ion} for {product.name}")
+    return value
+
+
+def _saline(iv: InterventionSpec, where: str, product: Product) -> float:
+    """NaCl given as a volume: 'volume: 1 L' with 'concentration: 0.9 %' (default) -> mmol Na."""
+    volume = parse(iv.volume, f"{where}.volume", "L", "a volume, e.g. '1 L' or '500 mL'")
+    percent = 0.9
+    if iv.concentration is not None:
+        number, unit = split(iv.concentration, f"{where}.concentration")
+        if unit not in ("%", "percent") or not 0 < number <= 23.4:
+            raise InputError(
+                f"{where}.concentration", iv.concentration, "a NaCl strength from 0 to 23.4 %, e.g. '0.9 %'"
+            )
+        percent = number
+    amount = volume * percent * 10 * product.mmol_per_gram()  # g/L = percent x 10
+    if not 0 < amount <= product.max_dose_mmol:
+        raise InputError(f"{where}.volume", iv.volume, f"at most {product.max_dose_mmol:g} mmol Na in one infusion")
+    return amount
+
+
+def _give_product(reg: Regimen, iv: InterventionSpec, where: str, product: Product, start: float) -> None:
+    route = (iv.route or next(iter(product.routes))).lower()
+    if route not in product.routes:
+        raise InputError(f"{where}.route", iv.route, f"a route {product.name} has: {', '.join(product.routes)}")
+    ion = product.ion
+    if iv.rate is not None:
+        if iv.dose is not None or iv.over is not None or iv.every is not None:
+            raise InputError(f"{where}.rate", iv.rate, "'rate' with 'for' only (not with dose, over or every)")
+        if route != "iv":
+            raise InputError(f"{where}.rate", iv.rate, "a dose for this route (rates are for IV infusions)")
+        if iv.for_ is None:
+            raise InputError(f"{where}.rate", iv.rate, "'rate' together with 'for' (how long the infusion runs)")
+        length = _time(iv.for_, f"{where}.for")
+        if length <= 0:
+            raise InputError(f"{where}.for", iv.for_, "a positive duration")
+        rate = _product_rate(iv.rate, f"{where}.rate", product)
+        reg.changes.append(Change(start, min(start + length, reg.duration), f"iv_{ion}", rate, "add:" + product.name))
+        return
+    if iv.volume is not None:
+        if product.name != "NaCl":
+            raise InputError(f"{where}.volume", iv.volume, "a 'dose' (volume is for NaCl)")
+        amount = _saline(iv, where, product)
+    elif iv.dose is None:
+        raise InputError(where, iv.give, "either 'dose' (with 'over' for an infusion) or 'rate' with 'for'")
+    else:
+        amount = _product_amount(iv.dose, f"{where}.dose", product)
+    times = _repeat(start, iv.every, iv.for_, where, reg.duration)
+    if route == "oral":
+        if iv.over is not None:
+            raise InputError(f"{where}.over", iv.over, "no 'over' for an oral dose")
+        available = float(product.routes["oral"].get("available", 1.0))
+        for t in times:
+            reg.jumps += [
+                Jump(t, f"{ion}_stomach", amount * available),
+                Jump(t, f"{ion}_faeces", amount * (1 - available)),
+                Jump(t, f"{ion}_in", -amount, product.name),
+            ]
+    elif route == "im":
+        if iv.over is not None:
+            raise InputError(f"{where}.over", iv.over, "no 'over' for an intramuscular injection")
+        for t in times:
+            reg.jumps += [Jump(t, f"{ion}_im", amount), Jump(t, f"{ion}_in", -amount, product.name)]
+    else:
+        if iv.over is None:
+            raise InputError(f"{where}.over", None, f"'over' (e.g. '20 min') for an {route} dose of {product.name}")
+        over = _time(iv.over, f"{where}.over")
+        if over <= 0:
+            raise InputError(f"{where}.over", iv.over, "a positive duration")
+        if amount / over > product.max_bolus_rate_mmol_h:
+            limit = product.max_bolus_rate_mmol_h
+            raise InputError(f"{where}.over", iv.over, f"a time long enough to keep the rate at most {limit:g} mmol/h")
+        for t in times:
+            reg.changes.append(
+                Change(t, min(t + over, reg.duration), f"iv_{ion}", amount / over, "add:" + product.name)
+            )
+
+
+def _drug_amount(text, where: str, drug: str, spec: dict, kind: str = "dose") -> float:
+    unit = spec["unit"]
+    allowed = f"a {kind} of {drug} in {unit}" + ("/h" if kind == "rate" else "")
+    if unit == "U":
+        number, u = split(text, where)
+        expected = "U/h" if kind == "rate" else "U"
+        if u.replace(" ", "") not in (expected, expected.replace("U", "units")):
+            raise InputError(where, text, allowed + f", e.g. '10 {expected}'")
+        value = number
+    else:
+        value = parse(text, where, "mg/h" if kind == "rate" else "mg", allowed)
+    limit = spec.get("max_rate" if kind == "rate" else "max_dose")
+    if not 0 < value <= limit:
+        raise InputError(where, text, f"a {kind} above 0 and at most {limit:g} {unit}{'/h' if kind == 'rate' else ''}")
+    return value
+
+
+def _give_drug(reg: Regimen, item, where: str, name: str, start: float, med: bool) -> None:
+    spec = drugs()[name]
+    cls, potency = spec["class"], float(spec["potency"])
+    route = (item.route or spec["routes"][0]).lower()
+    if route not in spec["routes"]:
+        raise InputError(f"{where}.route", item.route, f"a route {name} has: {', '.join(spec['routes'])}")
+    if not med and getattr(item, "rate", None) is not None:
+        if route != "iv":
+            raise InputError(f"{where}.rate", item.rate, "a dose for this route (rates are for IV infusions)")
+        if item.for_ is None:
+            raise InputError(f"{where}.rate", item.rate, "'rate' together with 'for'")
+        rate = _drug_amount(item.rate, f"{where}.rate", name, spec, "rate")
+        length = _time(item.for_, f"{where}.for")
+        reg.changes.append(Change(start, min(start + length, reg.duration), f"{cls}_infusion", rate * potency, "add"))
+        return
+    if item.dose is None:
+        raise InputError(
+            f"{where}.dose", None, f"a dose of {name}, e.g. '{'10 U' if spec['unit'] == 'U' else '40 mg'}'"
+        )
+    amount = _drug_amount(item.dose, f"{where}.dose", name, spec) * potency
+    if med:
+        every_text, for_text = item.every, item.for_ or f"{reg.duration - start + 1e-6} h"
+    else:
+        every_text, for_text = item.every, item.for_
+    times = _repeat(start, every_text, for_text, where, reg.duration)
+    if len(times) > 1 and med:
+        every = times[1] - times[0]
+        per_day = amount / potency * 24 / every
+        if per_day > spec["max_daily"] * (1 + 1e-9):
+            raise InputError(
+                f"{where}.dose", item.dose, f"at most {spec['max_daily']:g} {spec['unit']} of {name} a day"
+            )
+    state = f"{cls}_central" if route == "iv" else f"{cls}_depot"
+    for t in times:
+        reg.jumps.append(Jump(t, state, amount))
+
+
+def _medications(reg: Regimen, meds: list[MedicationSpec], where: str) -> None:
+    table = drugs()
+    for i, med in enumerate(meds):
+        here = f"{where}[{i}]"
+        name = med.drug.lower()
+        if name not in table or table[name]["class"] in ("insulin", "albuterol"):
+            choices = [n for n, d in table.items() if d["class"] not in ("insulin", "albuterol")]
+            raise InputError(f"{here}.drug", med.drug, f"one of {', '.join(choices)}" + _closest(name, choices))
+        start = _time(med.at, f"{here}.at")
+        _give_drug(reg, med, here, name, start, med=True)
+
+
+# -------------------------------------------------------------------------------------------------- events
+def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, sessions: list) -> None:
+    kind = iv.event.lower()
+    if kind == "tissue_breakdown":
+        if iv.muscle is None or iv.over is None:
+            raise InputError(where, kind, "'muscle' (e.g. '1 kg') and 'over' (e.g. '12 h') for tissue_breakdown")
+        kg = parse(iv.muscle, f"{where}.muscle", "kg", "a mass of muscle, e.g. '1 kg'")
+        if not 0 < kg <= 0.5 * reg.patient.weight_kg * 0.4:
+            raise InputError(
+                f"{where}.muscle", iv.muscle, "above 0 and at most half the patient's muscle (~20 % of weight)"
+            )
+        over = _time(iv.over, f"{where}.over")
+        if over <= 0:
+            raise InputError(f"{where}.over", iv.over, "a positive duration")
+        reg.changes.append(Change(start, min(start + over, reg.duration), "lysis_muscle", kg / over, "add"))
+    elif kind in ("hemodialysis", "crrt"):
+        if iv.for_ is None:
+            raise InputError(where, kind, f"'for' (how long the {kind} runs)")
+        length = _time(iv.for_, f"{where}.for")
+        if length <= 0:
+            raise InputError(f"{where}.for", iv.for_, "a positive duration")
+        end = min(start + length, reg.duration)
+        for other_start, other_end, other_where in sessions:
+            if start < other_end and other_start < end:
+                raise InputError(f"{where}.at", iv.at, f"a time when no other dialysis runs ({other_where} overlaps)")
+        sessions.append((start, end, where))
+        if kind == "hemodialysis":
+            flow = parse(iv.blood_flow or "300 mL/min", f"{where}.blood_flow", "L/h", "a blood flow, e.g. '300 mL/min'")
+            if not 3 <= flow <= 36:
+                raise InputError(f"{where}.blood_flow", iv.blood_flow, "a blood flow from 50 to 600 mL/min")
+            clearance, fluid, defaults, key = (
+                HD_DIALYSANCE_PER_BLOOD_FLOW * flow,
+                iv.dialysate,
+                HD_DIALYSATE,
+                "dialysate",
+            )
         else:
-            if iv.over is None:
-                raise InputError(f"{where}.over", None, f"'over' (e.g. '20 min') for a {route} dose of {product.name}")
-            over = _time(iv.over, f"{where}.over")
-            if over <= 0:
-                raise InputError(f"{where}.over", iv.over, "a positive duration")
-            rate = amount / over
-            if rate > product.max_bolus_rate_mmol_h:
-                limit = product.max_bolus_rate_mmol_h
-                raise InputError(
-                    f"{where}.over", iv.over, f"a time long enough to keep the rate at most {limit:g} mmol/h"
-                )
-            for t in times:
-                reg.infusions.append(Infusion(product.ion, t, min(t + over, duration), rate, product.name))
-    _check_daily_totals(reg, scenario)
-    return reg
+            clearance = parse(iv.effluent or "2 L/h", f"{where}.effluent", "L/h", "an effluent rate, e.g. '2 L/h'")
+            if not 0.2 <= clearance <= 10:
+                raise InputError(f"{where}.effluent", iv.effluent, "an effluent rate from 0.2 to 10 L/h")
+            fluid, defaults, key = iv.fluid, CRRT_FLUID, "fluid"
+        fluid = fluid or {}
+        for ion in fluid:
+            if ion not in defaults:
+                raise InputError(f"{where}.{key}.{ion}", fluid[ion], f"concentrations of {', '.join(defaults)}")
+        reg.changes.append(Change(start, end, "dialysis_clearance", clearance, "set"))
+        for ion, text in defaults.items():
+            value = parse(fluid.get(ion, text), f"{where}.{key}.{ion}", "mmol/L", "a concentration in mmol/L")
+            if not 0 <= value <= 200:
+                raise InputError(f"{where}.{key}.{ion}", fluid.get(ion), "a concentration from 0 to 200 mmol/L")
+            reg.changes.append(Change(start, end, f"dialysate_{ion}", value, "set"))
+    elif kind == "diet":
+        if iv.diet is None:
+            raise InputError(f"{where}.diet", None, "the new diet, e.g. {K: 40 mmol/day}")
+        rates = diet_rates(iv.diet, f"{where}.diet", previous={ion: reg.base[f"diet_{ion}"] for ion in IONS})
+        for ion, rate in rates.items():
+            reg.changes.append(Change(start, reg.duration, f"diet_{ion}", rate, "set"))
+    elif kind == "stop":
+        if iv.give is None:
+            raise InputError(f"{where}.give", None, "the product whose infusions stop, e.g. MgSO4")
+        name = iv.give.lower()
+        stopped = False
+        for k, ch in enumerate(reg.changes):
+            if ch.mode == f"add:{_canonical(name)}" and ch.t0 <= start < ch.t1:
+                reg.changes[k] = Change(ch.t0, start, ch.input, ch.value, ch.mode)
+                stopped = True
+        if not stopped:
+            reg.notes.append(f"{where}: no {iv.give} infusion was running at {iv.at}")
+    else:
+        allowed = ("tissue_breakdown", "hemodialysis", "crrt", "diet", "stop")
+        raise InputError(f"{where}.event", iv.event, f"one of {', '.join(allowed)}" + _closest(kind, allowed))
 
 
-def _check_daily_totals(reg: Regimen, scenario: Scenario) -> None:
+def _canonical(name: str) -> str:
+    product = products().get(name.lower())
+    return product.name if product else name
+
+
+def _interventions(reg: Regimen, items: list[InterventionSpec], where: str, sessions: list) -> None:
+    catalogue = products()
+    table = drugs()
+    for i, iv in enumerate(items):
+        here = f"{where}[{i}]"
+        start = _time(iv.at, f"{here}.at")
+        if not 0 <= start <= reg.duration:
+            raise InputError(f"{here}.at", iv.at, "a time from 0 to the scenario's duration")
+        if iv.event is not None:
+            _event(reg, iv, here, start, sessions)
+            continue
+        if iv.give is None:
+            raise InputError(here, None, "'give' (a product or drug) or 'event'")
+        name = iv.give.lower()
+        if name in catalogue:
+            _give_product(reg, iv, here, catalogue[name], start)
+        elif name in table:
+            _give_drug(reg, iv, here, name, start, med=False)
+        else:
+            options = [p.name for p in catalogue.values()] + list(table)
+            raise InputError(f"{here}.give", iv.give, f"one of {', '.join(options)}" + _closest(name, options))
+
+
+def _check_daily_totals(reg: Regimen) -> None:
     """No product may deliver more than its plausible daily maximum in any 24 h window."""
-    for key, product in products().items():
-        oral = [(d.time, d.available + d.unavailable) for d in reg.oral if d.product.lower() == key]
-        infusions = [i for i in reg.infusions if i.product.lower() == key]
-        for t0 in [t for t, _ in oral] + [i.start for i in infusions]:
-            total = sum(a for t, a in oral if t0 <= t < t0 + 24)
-            total += sum(i.rate * max(0.0, min(i.end, t0 + 24) - max(i.start, t0)) for i in infusions)
+    for product in products().values():
+        doses = [(j.t, -j.amount) for j in reg.jumps if j.tag == product.name]
+        infusions = [c for c in reg.changes if c.mode == f"add:{product.name}"]
+        for t0 in [t for t, _ in doses] + [c.t0 for c in infusions]:
+            total = sum(a for t, a in doses if t0 <= t < t0 + 24)
+            total += sum(c.value * max(0.0, min(c.t1, t0 + 24) - max(c.t0, t0)) for c in infusions)
             if total > product.max_daily_mmol * (1 + 1e-9):
-                index = next(k for k, iv in enumerate(scenario.interventions) if iv.give.lower() == key)
                 raise InputError(
-                    f"interventions[{index}]",
+                    "interventions",
                     product.name,
                     f"at most {product.max_daily_mmol:g} mmol {product.ion} of {product.name} in any 24 h "
                     f"({total:.0f} mmol from t = {t0:g} h)",
                 )
+
+
+def compile_regimen(scenario: Scenario, arm: str | None = None, duration_text: str | None = None) -> Regimen:
+    """The regimen of the main run (or of one arm: its interventions and medications follow the shared ones)."""
+    text = duration_text or scenario.duration
+    duration = _time(text, "duration" if duration_text is None else "history.duration")
+    if not 0 < duration <= MAX_DURATION_H:
+        raise InputError(
+            "duration" if duration_text is None else "history.duration", text, "a duration above 0 and at most 5 years"
+        )
+    reg = Regimen(scenario.name if arm is None else f"{scenario.name} [{arm}]", _patient(scenario), duration)
+    for ion, rate in diet_rates(scenario.diet, "diet").items():
+        reg.base[f"diet_{ion}"] = rate
+    _apply_conditions(reg, scenario.patient.conditions, "patient.conditions")
+    sessions: list = []
+    _medications(reg, scenario.medications, "medications")
+    _interventions(reg, scenario.interventions, "interventions", sessions)
+    if arm is not None:
+        spec = scenario.arms[arm]
+        _medications(reg, spec.medications, f"arms.{arm}.medications")
+        _interventions(reg, spec.interventions, f"arms.{arm}.interventions", sessions)
+    _check_daily_totals(reg)
+    return reg
+
+
+def compile_history(scenario: Scenario) -> Regimen:
+    """The regimen run before t = 0: the patient, the history's diet, conditions and medications."""
+    history = scenario.history
+    reg = compile_regimen(
+        Scenario(
+            name=f"{scenario.name} (history)",
+            patient=scenario.patient,
+            diet=history.diet or scenario.diet,
+            medications=history.medications,
+            duration=history.duration,
+        ),
+        duration_text=history.duration,
+    )
+    _apply_conditions(reg, history.conditions, "history.conditions")
+    return reg

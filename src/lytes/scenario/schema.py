@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
 
-ALLOWED_CONDITIONS = ("pregnancy",)
 MAX_DURATION_H = 5 * 365.25 * 24
 
 
@@ -27,36 +26,74 @@ class PatientSpec(_Strict):
     age: str = "40 y"
     egfr: str | None = None
     creatinine: str | None = None
-    conditions: list[str] = Field(default_factory=list)
+    conditions: list[str | dict[str, Any]] = Field(default_factory=list)
+    labs: dict[str, str] | None = None
 
 
 class DietSpec(_Strict):
-    K: str = "80 mmol/day"
-    Mg: str = "12 mmol/day"
-    Na: str = "150 mmol/day"
-    Ca: str = "25 mmol/day"
+    K: str | None = None
+    Mg: str | None = None
+    Na: str | None = None
+    Ca: str | None = None
+    foods: dict[str, str | int | float] | None = None
+
+
+class MedicationSpec(_Strict):
+    drug: str
+    dose: str
+    every: str = "24 h"
+    route: str | None = None
+    at: str = "0 h"
+    for_: str | None = Field(None, alias="for")
 
 
 class InterventionSpec(_Strict):
     at: str
-    give: str
+    give: str | None = None
+    event: str | None = None
     route: str | None = None
     dose: str | None = None
     over: str | None = None
     rate: str | None = None
     every: str | None = None
     for_: str | None = Field(None, alias="for")
+    volume: str | None = None
+    concentration: str | None = None
+    glucose: str | None = None
+    muscle: str | None = None
+    dialysate: dict[str, str] | None = None
+    blood_flow: str | None = None
+    effluent: str | None = None
+    fluid: dict[str, str] | None = None
+    diet: DietSpec | None = None
+
+
+class HistorySpec(_Strict):
+    duration: str
+    diet: DietSpec | None = None
+    medications: list[MedicationSpec] = Field(default_factory=list)
+    conditions: list[str | dict[str, Any]] = Field(default_factory=list)
+
+
+class ArmSpec(_Strict):
+    description: str = ""
+    interventions: list[InterventionSpec] = Field(default_factory=list)
+    medications: list[MedicationSpec] = Field(default_factory=list)
 
 
 class Scenario(_Strict):
-    """A scenario: who the patient is, what they eat, what is given, and for how long."""
+    """A scenario: who the patient is, what they eat and take, what is given, for how long, and which arms."""
 
     name: str = "unnamed scenario"
     description: str = ""
     patient: PatientSpec = Field(default_factory=PatientSpec)
     diet: DietSpec = Field(default_factory=DietSpec)
+    medications: list[MedicationSpec] = Field(default_factory=list)
     interventions: list[InterventionSpec] = Field(default_factory=list)
+    history: HistorySpec | None = None
+    arms: dict[str, ArmSpec] | None = None
     duration: str = "7 d"
+    sources: list[str] = Field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Any, origin: str = "scenario") -> Scenario:
@@ -91,12 +128,18 @@ def _first_error(exc: ValidationError) -> InputError:
     path = path.replace("for_", "for")
     kind = err["type"]
     value = err.get("input")
+    if kind == "extra_forbidden" and len(err["loc"]) >= 3 and err["loc"][0] == "arms":
+        return InputError(
+            path,
+            value,
+            "arms share the patient, history and diet; an arm may set only interventions, medications and description",
+        )
     if kind == "extra_forbidden":
         parent = path.rsplit(".", 1)[0] if "." in path else "scenario"
         return InputError(path, value, f"no such key here; see the keys allowed in '{parent}' in the README")
     if kind == "missing":
         return InputError(path, None, "this key is required")
-    if kind in ("string_type",):
+    if kind in ("string_type",) or (kind.endswith("_type") and isinstance(value, (int, float))):
         return InputError(path, value, "a text value with a unit, e.g. '4 g'")
     return InputError(path, value, err["msg"])
 

@@ -18,6 +18,7 @@ from . import (
     mg_exchange,
     pth,
     pump,
+    trpm6,
 )
 
 MECHANISMS = (
@@ -29,6 +30,7 @@ MECHANISMS = (
     kidney_k,
     kidney_na,
     mg_exchange,
+    trpm6,
     kidney_mg,
     pth,
     bone_ca,

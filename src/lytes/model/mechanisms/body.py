@@ -47,7 +47,8 @@ def build(m: ModelBuilder) -> None:
 
     # living cell mass (1 = intact); tissue breakdown lyses cells and releases their contents into the ECF
     cell_mass = m.state("cell_mass", "1", "living cell mass relative to baseline", role="control")
-    lysis = m.input("lysis_rate", "1/h", "fraction of baseline cell mass lysed per hour")
+    muscle = m.input("lysis_muscle", "kg/h", "muscle mass lysed per hour (burns, sepsis, rhabdomyolysis)")
+    lysis = m.var("lysis_rate", muscle * m.param("muscle_cell_water", "L/kg") / v_icf)  # fraction of cells per hour
     m.rate("cell_mass", -lysis)
     m.conserve("cell_mass", {"cell_mass": 1}, 1)  # a steady state starts with intact cells
     m.var("V_cells", v_icf * cell_mass)

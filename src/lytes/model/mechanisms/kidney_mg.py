@@ -31,7 +31,7 @@ def build(m: ModelBuilder) -> None:
     tal = m.input("tal_Mg_factor", "1", "relative TAL Mg reabsorption capacity (loop diuretic, Bartter)", 1.0)
     dct = m.input("dct_Mg_factor", "1", "relative DCT (TRPM6) Mg reabsorption capacity (thiazide, Gitelman)", 1.0)
     tal = tal * m.sym("drug_tal_factor")
-    dct = dct * m.sym("drug_dct_mg_factor")
+    dct = dct * m.sym("drug_dct_mg_factor") * m.sym("TRPM6")
     t = t_ref * (w_pt + w_tal * tal + w_dct * dct)
     reabsorbed = ((c + t) - sp.sqrt((c + t) ** 2 - 4 * theta * c * t)) / (2 * theta)
     m.var("Mg_filtered", gfr * c)
