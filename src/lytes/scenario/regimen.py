@@ -62,7 +62,7 @@ class Regimen:
     notes: list[str] = field(default_factory=list)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _data(name: str) -> dict:
     return yaml.safe_load(resources.files("lytes.data").joinpath(name).read_text(encoding="utf-8"))
 
