@@ -66,11 +66,12 @@ def _run(c: Compiled, p: np.ndarray, reg: Regimen, y0: np.ndarray, t: np.ndarray
 
 
 def _start(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> np.ndarray:
-    """The state at t = 0: the steady state on the scenario's diet and conditions, or the end of its history."""
+    """The state at t = 0: the steady state on the scenario's diet and the patient's conditions, then - if the
+    scenario has a history - that history run from it."""
+    y = steady.solve(c, p, baseline_inputs(c, reg))
     if sc.history is None:
-        return steady.solve(c, p, baseline_inputs(c, reg))
+        return y
     hreg = compile_history(sc)
-    y = steady.solve(c, p, baseline_inputs(c, hreg))
     Y, _ = _run(c, p, hreg, y, np.array([0.0, hreg.duration]))
     y = Y[:, -1].copy()
     for i, role in enumerate(c.layout.state_roles):

@@ -553,17 +553,39 @@ def compile_regimen(scenario: Scenario, arm: str | None = None, duration_text: s
 
 
 def compile_history(scenario: Scenario) -> Regimen:
-    """The regimen run before t = 0: the patient, the history's diet, conditions and medications."""
+    """The regimen run before t = 0: the patient, the history's diet, conditions and medications.
+
+    Over a history (months to years) each medication is taken as its dose-averaged steady rate into the gut depot
+    (modelling choice: the chronic state, not each dose's peak, is what a history is for; it also keeps a two-year
+    history to one integration instead of hundreds of dose discontinuities).
+    """
     history = scenario.history
     reg = compile_regimen(
         Scenario(
             name=f"{scenario.name} (history)",
             patient=scenario.patient,
             diet=history.diet or scenario.diet,
-            medications=history.medications,
             duration=history.duration,
         ),
         duration_text=history.duration,
     )
     _apply_conditions(reg, history.conditions, "history.conditions")
+    table = drugs()
+    for i, med in enumerate(history.medications):
+        where = f"history.medications[{i}]"
+        name = med.drug.lower()
+        if name not in table or table[name]["class"] in ("insulin", "albuterol"):
+            choices = [n for n, d in table.items() if d["class"] not in ("insulin", "albuterol")]
+            raise InputError(f"{where}.drug", med.drug, f"one of {', '.join(choices)}" + _closest(name, choices))
+        spec = table[name]
+        if (med.route or "oral") != "oral":
+            raise InputError(f"{where}.route", med.route, "oral (a history's medications are taken by mouth)")
+        dose = _drug_amount(med.dose, f"{where}.dose", name, spec)
+        every = _time(med.every, f"{where}.every")
+        if every <= 0:
+            raise InputError(f"{where}.every", med.every, "a positive interval")
+        if dose * 24 / every > spec["max_daily"] * (1 + 1e-9):
+            raise InputError(f"{where}.dose", med.dose, f"at most {spec['max_daily']:g} {spec['unit']} of {name} a day")
+        cls = spec["class"]
+        reg.base[f"{cls}_oral"] = reg.base.get(f"{cls}_oral", 0.0) + dose * float(spec["potency"]) / every
     return reg

@@ -41,7 +41,8 @@ def _pk(m: ModelBuilder, cls: str):
     f = m.param(f"{cls}_bioavailability", "1")
     ke = math.log(2) / m.param(f"{cls}_half_life", "h")
     infusion = m.input(f"{cls}_infusion", f"{unit}/h", f"{cls} infusion rate")
-    m.rate(f"{cls}_depot", -ka * depot)
+    oral = m.input(f"{cls}_oral", f"{unit}/h", f"{cls} taken by mouth as a steady rate (long histories)")
+    m.rate(f"{cls}_depot", oral - ka * depot)
     m.rate(f"{cls}_central", f * ka * depot - ke * central + infusion)
     occupancy = m.var(f"{cls}_occupancy", central / (m.param(f"{cls}_EC50", unit) + central))
     if cls in SLOW:

@@ -49,7 +49,9 @@ def build(m: ModelBuilder) -> None:
     k_para = m.param("k_Mg_paracellular", "1/h")
     k_tr = m.param("k_gut_transit", "1/h")
     trpm6 = m.input("gut_mg_transport", "1", "relative capacity of transcellular gut Mg absorption", 1.0)
-    trpm6 = trpm6 * m.sym("drug_gut_mg_factor") * m.sym("TRPM6")
+    # a PPI silences TRPM6 itself (luminal pH), so the deficiency's up-regulation cannot make up for it
+    ppi = m.sym("ppi_effect")
+    trpm6 = trpm6 * m.sym("drug_gut_mg_factor") * (1 + (m.sym("TRPM6") - 1) * (1 - ppi))
     m.flux("Mg_absorption_transcellular", trpm6 * vmax * mg_gut / (km + mg_gut), "Mg_gut", "Mg_ecf")
     m.flux("Mg_absorption_paracellular", k_para * mg_gut, "Mg_gut", "Mg_ecf")
     m.flux("Mg_faecal", k_tr * mg_gut, "Mg_gut", "Mg_faeces")

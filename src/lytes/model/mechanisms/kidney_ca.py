@@ -31,8 +31,9 @@ def build(m: ModelBuilder) -> None:
     x_half = m.derive("Ca_TAL_CaSR_half", m.sym("Ca_ion_ref") / (f_tal_max / f_tal_ref - 1) ** (1 / q))
 
     x = m.sym("Ca_ion") + w * (m.sym("Mg_ion") - m.sym("Mg_ion_ref"))
+    casr = m.var("TAL_CaSR_open", 1 / (1 + (x / x_half) ** q))  # TAL paracellular transport left open by the CaSR
     tal = m.input("tal_Ca_factor", "1", "relative TAL Ca reabsorption (loop diuretic, Bartter)", 1.0)
-    f_tal = tal * m.sym("drug_tal_factor") * f_tal_max / (1 + (x / x_half) ** q)
+    f_tal = tal * m.sym("drug_tal_factor") * f_tal_max * casr
     p = m.sym("PTH_action")
     dct = m.input("dct_Ca_factor", "1", "relative DCT Ca reabsorption (thiazide raises it)", 1.0)
     # a DCT factor above 1 (thiazide) lowers the fraction escaping reabsorption, so f_dct stays below 1

@@ -1,15 +1,20 @@
-"""Renal magnesium handling: filtration of ultrafilterable Mg and reabsorption with a smooth transport maximum.
+"""Renal magnesium handling, segment by segment.
 
-Reabsorption per litre of filtrate r(c) is the smaller root of theta r^2 - (c + T) r + c T = 0 (a non-rectangular
-hyperbola): r ~ c at low c (FE_Mg < 2 % in extrarenal deficiency) and r -> T at high c (FE_Mg high in overload).
-T is the sum of segment capacities: proximal tubule (passive), thick ascending limb (paracellular, claudin-16/19,
-input ``tal_Mg_factor``: loop diuretics, Bartter) and distal convoluted tubule (TRPM6, input ``dct_Mg_factor``:
-thiazides, Gitelman). T is calibrated so that urine Mg equals net gut absorption of the reference diet.
+- Proximal tubule: a fixed fraction of the filtered (ultrafilterable) Mg, passively.
+- Thick ascending limb: paracellular (claudin-16/19), a fraction of the delivered load that the Ca-sensing receptor
+  closes when ionized Ca or Mg rise (so overload is excreted) and that loop diuretics and Bartter syndrome lower
+  (input ``tal_Mg_factor``).
+- Distal convoluted tubule: transcellular through TRPM6, saturable - reabsorption r(c) is the smaller root of
+  theta r^2 - (c + T) r + c T = 0 with c the Mg delivered per litre of filtrate and T its capacity: nearly all of a
+  small delivery is taken up (FE_Mg < 2 % in extrarenal deficiency), the excess of a large one passes. T is scaled
+  by TRPM6 adaptation, thiazides and Gitelman syndrome (input ``dct_Mg_factor``), and calibrated so that urine Mg
+  equals net gut absorption of the reference diet.
 
 References
 ----------
-Rude RK et al. J Clin Endocrinol Metab ~1980 (TmMg ~0.58 mmol/L filtrate). de Baaij 2015 (segment shares).
-Tucker BM et al. JAMA 2020 (FE_Mg < 2 % extrarenal, > 4 % renal wasting).
+de Baaij JHF et al. Physiol Rev 2015 (PT 10-25 %, TAL 50-70 %, DCT 5-10 %; DCT fine-tunes).
+Rude RK et al. ~1980 (TmMg ~0.58 mmol/L filtrate). Tucker BM et al. JAMA 2020 (FE_Mg < 2 % extrarenal, > 4 % renal).
+Riccardi & Brown 2010 (CaSR in the TAL).
 """
 
 import sympy as sp
@@ -20,19 +25,26 @@ from ..core import ModelBuilder
 def build(m: ModelBuilder) -> None:
     gfr, gfr_ref = m.sym("GFR"), m.sym("gfr_ref")
     c, c_ref = m.sym("Mg_uf"), m.sym("Mg_uf_ref")
-    theta = m.param("Mg_Tm_splay", "1")
-    w_pt, w_tal = m.param("Mg_Tm_share_PT", "1"), m.param("Mg_Tm_share_TAL", "1")
-    w_dct = 1 - w_pt - w_tal
+    theta = m.param("Mg_DCT_splay", "1")
+    f_pt = m.param("Mg_fraction_PT", "1")
+    f_tal_max = m.param("Mg_fraction_TAL_max", "1")
 
-    # calibrate T: at the reference state urine Mg equals the net absorption of the reference diet
-    r_ref = c_ref - m.sym("Mg_net_absorption_ref") / gfr_ref
-    t_ref = m.derive("Mg_Tm", r_ref * (c_ref - theta * r_ref) / (c_ref - r_ref))
-
-    tal = m.input("tal_Mg_factor", "1", "relative TAL Mg reabsorption capacity (loop diuretic, Bartter)", 1.0)
+    tal = m.input("tal_Mg_factor", "1", "relative TAL Mg reabsorption (loop diuretic, Bartter)", 1.0)
     dct = m.input("dct_Mg_factor", "1", "relative DCT (TRPM6) Mg reabsorption capacity (thiazide, Gitelman)", 1.0)
     tal = tal * m.sym("drug_tal_factor")
     dct = dct * m.sym("drug_dct_mg_factor") * m.sym("TRPM6")
-    t = t_ref * (w_pt + w_tal * tal + w_dct * dct)
-    reabsorbed = ((c + t) - sp.sqrt((c + t) ** 2 - 4 * theta * c * t)) / (2 * theta)
+
+    # at the reference state the CaSR leaves TAL_CaSR_open = f_tal_ref / f_tal_max of the TAL open (kidney_ca)
+    casr_ref = m.sym("Ca_fraction_TAL_ref") / m.sym("Ca_fraction_TAL_max")
+    delivered_ref = c_ref * (1 - f_pt) * (1 - f_tal_max * casr_ref)
+    r_ref = delivered_ref - m.sym("Mg_net_absorption_ref") / gfr_ref
+    t_ref = m.derive("Mg_DCT_capacity", r_ref * (delivered_ref - theta * r_ref) / (delivered_ref - r_ref))
+
+    # the CaSR closes the TAL to Mg as ionized Mg rises; Mg weighs more here than on PTH (Mg overload is excreted)
+    x = m.sym("Ca_ion") + m.param("Mg_TAL_CaSR_weight", "1") * (m.sym("Mg_ion") - m.sym("Mg_ion_ref"))
+    casr = 1 / (1 + (x / m.sym("Ca_TAL_CaSR_half")) ** m.sym("Ca_TAL_CaSR_steepness"))
+    delivered = m.var("Mg_DCT_delivery", c * (1 - f_pt) * (1 - tal * f_tal_max * casr))
+    t = t_ref * dct
+    reabsorbed = ((delivered + t) - sp.sqrt((delivered + t) ** 2 - 4 * theta * delivered * t)) / (2 * theta)
     m.var("Mg_filtered", gfr * c)
-    m.flux("Mg_urinary", gfr * (c - reabsorbed), "Mg_ecf", "Mg_urine")
+    m.flux("Mg_urinary", gfr * (delivered - reabsorbed), "Mg_ecf", "Mg_urine")
