@@ -24,7 +24,10 @@ def test_low_magnesium_diet_lowers_serum_mg_with_renal_conservation(low_mg):
 
 def test_low_magnesium_releases_romk_block(low_mg):
     low, usual = low_mg
-    assert low["Mg_cell_free"][-1] < 0.95 * usual["Mg_cell_free"][-1]
+    # cytosolic free Mg follows plasma Mg down, damped (RBC free Mg -18 % in hypomagnesaemia, Rude 1989)
+    serum_fall = 1 - low["Mg_serum"][-1] / usual["Mg_serum"][-1]
+    free_fall = 1 - low["Mg_cell_free"][-1] / usual["Mg_cell_free"][-1]
+    assert 0.5 * serum_fall < free_fall < 2 * serum_fall
     assert low["romk_activity"][-1] > usual["romk_activity"][-1]
     assert low["pump_activity"][-1] < usual["pump_activity"][-1]
 

@@ -35,7 +35,7 @@ def test_romk_block_release_raises_secretion_more_with_high_distal_na(model):
     # Huang & Kuo 2007: Mg deficiency needs distal Na delivery (or aldosterone) to waste K
     c, p, u, y = model
     low_mg = y.copy()
-    low_mg[c.index["Mg_cell"]] *= 0.7
+    low_mg[c.index["Mg_cell_fast"]] *= 0.7
     rich_na = u.copy()
     rich_na[c.input_index["distal_Na_delivery_factor"]] = 2.0
     gain_normal = variables(c, p, u, low_mg)["K_distal_secretion"] / variables(c, p, u, y)["K_distal_secretion"]
@@ -58,5 +58,5 @@ def test_beta2_and_insulin_shift_k_into_cells(model):
 def test_low_cell_mg_weakens_the_pump(model):
     c, p, u, y = model
     low = y.copy()
-    low[c.index["Mg_cell"]] *= 0.8
+    low[c.index["Mg_cell_fast"]] *= 0.8
     assert variables(c, p, u, low)["pump_capacity"] < 0.95

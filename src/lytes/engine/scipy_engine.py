@@ -52,7 +52,10 @@ def integrate(
         mask = (t_eval >= seg.t0) & ((t_eval <= seg.t1) if last else (t_eval < seg.t1))
         inside = t_eval[mask]
         if seg.t1 > seg.t0:
-            times = np.concatenate(([seg.t0], inside[inside > seg.t0], [seg.t1]))
+            # output times within a hair of the segment's ends are taken at the ends (odeint needs distinct times)
+            eps = 1e-9 * max(1.0, seg.t1)
+            interior = inside[(inside > seg.t0 + eps) & (inside < seg.t1 - eps)]
+            times = np.concatenate(([seg.t0], interior, [seg.t1]))
             try:
                 sol, info = odeint(
                     c.rhs,
@@ -73,8 +76,15 @@ def integrate(
                 ) from None
             if info["message"] != "Integration successful.":
                 raise IntegrationError(f"integration failed at t = {seg.t0:.3g} h: {info['message']}")
-            at = {t: row for t, row in zip(times, sol)}
-            states_out = np.array([at[t] if t > seg.t0 else y for t in inside]).T if len(inside) else None
+            rows = []
+            for t in inside:
+                if t <= seg.t0 + eps:
+                    rows.append(y)
+                elif t >= seg.t1 - eps:
+                    rows.append(sol[-1])
+                else:
+                    rows.append(sol[1 + int(np.searchsorted(interior, t))])
+            states_out = np.array(rows).T if rows else None
             y = sol[-1].copy()
         else:
             states_out = np.repeat(y[:, None], len(inside), axis=1) if len(inside) else None

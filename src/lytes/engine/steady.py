@@ -24,7 +24,8 @@ def reference_guess(c: Compiled, p: np.ndarray, u: np.ndarray) -> np.ndarray:
         "Na_ecf": P["Na_o_ref"] * v_e,
         "Na_icf": P["Na_i_ref"] * v_i,
         "Mg_ecf": P["Mg_tot_ref"] * v_e,
-        "Mg_cell": P["Mg_cell_ref"],
+        "Mg_cell": P["Mg_cell_slow_ref"],
+        "Mg_cell_fast": P["Mg_cell_fast_ref"],
         "Mg_bone_fast": P["Mg_bone_fast_ref"],
         "Mg_bone_slow": P["Mg_bone_slow_ref"],
         "Ca_ecf": P["Ca_tot_ref"] * v_e,
@@ -99,9 +100,13 @@ def _newton(c: Compiled, p: np.ndarray, u: np.ndarray, y: np.ndarray) -> np.ndar
             trial = y.copy()
             trial[free] += lam * step
             # non-monotone: a Newton step may raise the residual for a while (the steep PTH-Ca sigmoid does)
-            trial_norm = np.linalg.norm(residual(trial), np.inf)
-            if np.all(trial[free] >= 0) and np.isfinite(trial_norm) and trial_norm < max(10 * norm, 1e-6):
-                break
+            if np.all(trial[free] >= 0):
+                try:
+                    trial_norm = np.linalg.norm(residual(trial), np.inf)
+                except (ArithmeticError, ValueError):
+                    trial_norm = np.inf
+                if np.isfinite(trial_norm) and trial_norm < max(10 * norm, 1e-6):
+                    break
             lam /= 2
         y = trial
     raise RuntimeError(f"steady state not found (residual {norm:.2e})")

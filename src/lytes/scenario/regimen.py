@@ -565,6 +565,7 @@ def compile_history(scenario: Scenario) -> Regimen:
             name=f"{scenario.name} (history)",
             patient=scenario.patient,
             diet=history.diet or scenario.diet,
+            interventions=history.interventions,
             duration=history.duration,
         ),
         duration_text=history.duration,

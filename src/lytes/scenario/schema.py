@@ -72,6 +72,7 @@ class HistorySpec(_Strict):
     duration: str
     diet: DietSpec | None = None
     medications: list[MedicationSpec] = Field(default_factory=list)
+    interventions: list[InterventionSpec] = Field(default_factory=list)
     conditions: list[str | dict[str, Any]] = Field(default_factory=list)
 
 

@@ -39,5 +39,6 @@ def build(m: ModelBuilder) -> None:
     # a DCT factor above 1 (thiazide) lowers the fraction escaping reabsorption, so f_dct stays below 1
     escaping_dct = (1 - f_dct_max * p / (p + k_dct)) / (dct * m.sym("drug_dct_ca_factor"))
     filtered = m.var("Ca_filtered", gfr * m.sym("Ca_uf"))
-    nephron = (gfr_ref / gfr) ** m.param("Ca_nephron_adaptation", "1")  # fewer nephrons reabsorb less each
+    # fewer nephrons (chronic, baseline GFR) each reabsorb less
+    nephron = (gfr_ref / m.sym("gfr")) ** m.param("Ca_nephron_adaptation", "1")
     m.flux("Ca_urinary", nephron * filtered * (1 - f_pt) * (1 - f_tal) * escaping_dct, "Ca_ecf", "Ca_urine")

@@ -34,7 +34,9 @@ def build(m: ModelBuilder) -> None:
     filtered = m.var("K_filtered", gfr * k_o)
     delivered = filtered * (1 - frac_prox)
     s_ref = m.derive("K_secretion_ref", (1 - f_fec) * diet_ref - gfr_ref * k_o_ref * (1 - frac_prox) * (1 - a_cd))
-    nephron = (gfr / gfr_ref) ** (1 - m.param("K_nephron_adaptation", "1"))
+    # chronic adaptation of the remaining nephrons follows the patient's baseline GFR; an acute fall (AKI) acts
+    # through distal flow (distal_Na_delivery), which drops with the GFR
+    nephron = (m.sym("gfr") / gfr_ref) ** (1 - m.param("K_nephron_adaptation", "1"))
 
     # gut feed-forward: absorbed K relative to the reference diet's
     absorbed_ref = (1 - f_fec) * diet_ref

@@ -20,7 +20,7 @@ def build(m: ModelBuilder) -> None:
     fe = m.var(
         "FE_Na_fraction",
         fe_ref
-        * (gfr_ref / gfr) ** m.param("Na_nephron_adaptation", "1")
+        * (gfr_ref / m.sym("gfr")) ** m.param("Na_nephron_adaptation", "1")
         * volume ** m.param("natriuresis_volume_exponent", "1")
         * m.input("natriuresis_factor", "1", "multiplier on Na excretion (conditions)", 1.0)
         * m.sym("drug_natriuresis_factor"),
@@ -29,4 +29,5 @@ def build(m: ModelBuilder) -> None:
     m.flux("Na_urinary", fe * m.sym("Na_filtered"), "Na_ecf", "Na_urine")
     factor = m.input("distal_Na_delivery_factor", "1", "multiplier on distal Na delivery (conditions)", 1.0)
     factor = factor * m.sym("drug_distal_na_factor")
-    m.var("distal_Na_delivery", factor * volume ** m.param("distal_Na_volume_exponent", "1"))
+    # distal delivery (and flow) falls with an acute fall of GFR (gfr_factor; 1 in chronic states)
+    m.var("distal_Na_delivery", factor * m.sym("gfr_factor") * volume ** m.param("distal_Na_volume_exponent", "1"))

@@ -1,7 +1,8 @@
 """Magnesium exchange between the ECF, cells and bone; cytosolic free Mg from cell Mg.
 
-Pools (70 kg reference): ECF ~12 mmol; cells ~380 mmol (muscle and soft tissue), exchanging with a half-time of
-weeks; a fast exchangeable pool (bone surface and binding sites, apparent volume ~25 L, exchange clearance
+Pools (70 kg reference): ECF ~12 mmol; cells ~380 mmol (muscle and soft tissue): a fast pool (~25 %) that sets
+cytosolic free Mg and follows plasma within a day, and a bound pool that follows free Mg over weeks (the fast and
+slow ICF pools of 28Mg kinetics); a fast exchangeable pool (bone surface and binding sites, apparent volume ~25 L, exchange clearance
 ~5.6 L/h, the peripheral compartment of MgSO4 pharmacokinetics); slow bone Mg (~580 mmol, half-time ~1000 h).
 Each exchange is linear: J = k (C - C_ref * pool / pool_ref), so pools sit in proportion to plasma Mg at steady
 state. Cytosolic free Mg = Mg_i,ref * (cell Mg / cell Mg_ref)^p (buffered: free Mg falls more than total).
@@ -17,6 +18,7 @@ Ryschon TW et al. J Lab Clin Med 1996 and Rude 1989 (free Mg ~0.5 mM; falls ~18 
 import math
 
 from ..core import ModelBuilder
+from ._common import softplus
 
 
 def build(m: ModelBuilder) -> None:
@@ -25,23 +27,36 @@ def build(m: ModelBuilder) -> None:
     mg_ref, uf_ref = m.sym("Mg_tot_ref"), m.sym("Mg_uf_ref")
     body_mg = m.param("body_Mg_per_kg", "mmol/kg") * weight
 
-    cell = m.state("Mg_cell", "mmol", "Mg in cells (total, mostly bound)", "Mg")
+    slow_cell = m.state("Mg_cell", "mmol", "Mg in cells, slowly exchanging (mostly bound)", "Mg")
+    cell = m.state("Mg_cell_fast", "mmol", "Mg in cells, fast-exchanging pool that sets cytosolic free Mg", "Mg")
     fast = m.state("Mg_bone_fast", "mmol", "fast exchangeable Mg (bone surface, binding sites)", "Mg")
     slow = m.state("Mg_bone_slow", "mmol", "slowly exchanging bone Mg", "Mg")
 
-    cell_ref = m.derive("Mg_cell_ref", body_mg * m.param("Mg_cell_share", "1"))
-    fast_ref = m.derive("Mg_bone_fast_ref", m.param("Mg_fast_pool_volume_per_kg", "L/kg") * weight * mg_ref)
-    slow_ref = m.derive("Mg_bone_slow_ref", body_mg * m.param("Mg_bone_share", "1") - fast_ref)
+    cells_ref = body_mg * m.param("Mg_cell_share", "1")
+    fast_share = m.param("Mg_cell_fast_share", "1")
+    cell_ref = m.derive("Mg_cell_fast_ref", cells_ref * fast_share)
+    slow_cell_ref = m.derive("Mg_cell_slow_ref", cells_ref * (1 - fast_share))
+    bone_fast_ref = m.derive("Mg_bone_fast_ref", m.param("Mg_fast_pool_volume_per_kg", "L/kg") * weight * mg_ref)
+    slow_ref = m.derive("Mg_bone_slow_ref", body_mg * m.param("Mg_bone_share", "1") - bone_fast_ref)
 
     p_buf = m.param("Mg_cell_buffer_exponent", "1")
     mg_i_ref = m.sym("Mg_i_ref")
     cell_mass = m.sym("cell_mass")
     mg_i = m.var("Mg_i", mg_i_ref * (cell / (cell_ref * cell_mass)) ** p_buf)
+    # cytosolic free Mg follows plasma Mg within a day (fast pool) and drags the bound pool over weeks
     k_cell = m.derive("k_Mg_cell", cell_ref * math.log(2) / (p_buf * uf_ref * m.param("Mg_cell_half_time", "h")))
-    m.flux("Mg_cell_uptake", k_cell * cell_mass * (mg_uf - uf_ref * mg_i / mg_i_ref), "Mg_ecf", "Mg_cell")
-    m.flux("Mg_cell_lysis", m.sym("lysis_rate") / cell_mass * cell, "Mg_cell", "Mg_ecf")
+    # cells defend free Mg against hypermagnesaemia (Na+/Mg2+ exchange): uptake saturates above normal plasma Mg
+    alpha, width = m.param("Mg_cell_uptake_saturation", "1"), m.param("Mg_cell_uptake_saturation_width", "1")
+    influx = mg_uf / (1 + alpha * softplus(mg_uf / uf_ref - 1, width)) * (1 + alpha * softplus(0, width))
+    m.flux("Mg_cell_uptake", k_cell * cell_mass * (influx - uf_ref * mg_i / mg_i_ref), "Mg_ecf", "Mg_cell_fast")
+    k_bound = m.derive("k_Mg_cell_bound", slow_cell_ref * math.log(2) / m.param("Mg_cell_bound_half_time", "h"))
+    relative_slow = slow_cell / (slow_cell_ref * cell_mass)
+    m.flux("Mg_cell_binding", k_bound * cell_mass * (mg_i / mg_i_ref - relative_slow), "Mg_cell_fast", "Mg_cell")
+    lysis = m.sym("lysis_rate") / cell_mass
+    m.flux("Mg_cell_lysis", lysis * cell, "Mg_cell_fast", "Mg_ecf")
+    m.flux("Mg_cell_bound_lysis", lysis * slow_cell, "Mg_cell", "Mg_ecf")
 
     q_fast = m.param("Mg_fast_pool_clearance_per_kg", "L/h/kg") * weight
-    m.flux("Mg_fast_pool_uptake", q_fast * (mg_tot - mg_ref * fast / fast_ref), "Mg_ecf", "Mg_bone_fast")
+    m.flux("Mg_fast_pool_uptake", q_fast * (mg_tot - mg_ref * fast / bone_fast_ref), "Mg_ecf", "Mg_bone_fast")
     k_slow = m.derive("k_Mg_bone_slow", slow_ref * math.log(2) / m.param("Mg_bone_slow_half_time", "h"))
-    m.flux("Mg_bone_accretion", k_slow * (fast / fast_ref - slow / slow_ref), "Mg_bone_fast", "Mg_bone_slow")
+    m.flux("Mg_bone_accretion", k_slow * (fast / bone_fast_ref - slow / slow_ref), "Mg_bone_fast", "Mg_bone_slow")
