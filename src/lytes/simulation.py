@@ -65,6 +65,17 @@ def _run(c: Compiled, p: np.ndarray, reg: Regimen, y0: np.ndarray, t: np.ndarray
     return integrate(c, p, y0, segments(c, reg, u0), t)
 
 
+def _from_labs(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> dict[str, float]:
+    """Hook factors that make the steady state match the patient's labs (empty without labs)."""
+    if not sc.patient.labs:
+        return {}
+    from .scenario.labs import fit, parse_labs
+
+    targets = parse_labs(sc.patient.labs)
+    factors, _ = fit(c, p, baseline_inputs(c, reg), targets, steady.solve)
+    return factors
+
+
 def _start(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> np.ndarray:
     """The state at t = 0: the steady state on the scenario's diet and the patient's conditions, then - if the
     scenario has a history - that history run from it."""
@@ -86,6 +97,12 @@ def simulate(scenario, every: float | None = None) -> Result | Comparison:
     reg = compile_regimen(sc)
     c = compiled()
     p = parameter_vector(reg.patient.model_parameters(), c)
+    factors = _from_labs(c, p, sc, reg)
+    if factors:
+        from .scenario.labs import describe
+
+        reg.base.update(factors)
+        reg.notes += describe(factors)
     y0 = _start(c, p, sc, reg)
     t = _grid(reg.duration, every)
     if not sc.arms:
@@ -94,6 +111,8 @@ def simulate(scenario, every: float | None = None) -> Result | Comparison:
     results = {}
     for arm in sc.arms:
         arm_reg = compile_regimen(sc, arm)
+        arm_reg.base.update(factors)
+        arm_reg.notes = reg.notes + arm_reg.notes
         Y, U = _run(c, p, arm_reg, y0, t)
         results[arm] = build_result(f"{sc.name} [{arm}]", c, p, t, Y, U, notes=arm_reg.notes)
     return Comparison(sc.name, results, {arm: spec.description for arm, spec in sc.arms.items()})

@@ -37,7 +37,8 @@ def integrate(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Integrate through the segments; return (Y states x times, U inputs x times) at ``t_eval``.
 
-    A time equal to a segment start reports the state after that segment's jumps (a dose at t is in at t).
+    A time equal to a dose's time reports the state just before the dose (a lab drawn before it is given), so the
+    first output is the untouched initial state and mass balance counts every dose.
     """
     y = y0.astype(float).copy()
     Y = np.empty((c.n, len(t_eval)))
@@ -46,6 +47,7 @@ def integrate(
     filled = 0
     p_arg = np.asarray(p, dtype=float) if c.arrays else [float(v) for v in p]  # lists are fastest in CPython
     for k, seg in enumerate(segments):
+        before = y.copy()
         for index, amount in seg.jumps:
             y[index] += amount
         last = k == len(segments) - 1
@@ -79,7 +81,7 @@ def integrate(
             rows = []
             for t in inside:
                 if t <= seg.t0 + eps:
-                    rows.append(y)
+                    rows.append(before)
                 elif t >= seg.t1 - eps:
                     rows.append(sol[-1])
                 else:
@@ -87,7 +89,7 @@ def integrate(
             states_out = np.array(rows).T if rows else None
             y = sol[-1].copy()
         else:
-            states_out = np.repeat(y[:, None], len(inside), axis=1) if len(inside) else None
+            states_out = np.repeat(before[:, None], len(inside), axis=1) if len(inside) else None
         if states_out is not None:
             n = states_out.shape[1]
             Y[:, filled : filled + n] = states_out

@@ -69,7 +69,20 @@ def build(m: ModelBuilder) -> None:
     kappa = m.param("K_secretion_series_kappa", "1")
     # flow-activated BK channels add conductance when distal delivery (flow) is high (Rodan 2011)
     conductance = romk * m.sym("distal_Na_delivery") ** m.param("K_secretion_flow_exponent", "1")
-    demand = s_ref * nephron * ff * plasma_k * (1 + kappa) * drive * conductance / (kappa * drive + conductance)
+    unexplained = m.input(
+        "K_secretion_factor", "1", "unexplained renal K wasting (>1) or retention (<1), from labs", 1.0
+    )
+    demand = (
+        unexplained
+        * s_ref
+        * nephron
+        * ff
+        * plasma_k
+        * (1 + kappa)
+        * drive
+        * conductance
+        / (kappa * drive + conductance)
+    )
     # the distal nephron's secretory capacity is finite: demand saturates smoothly at S_max (reference unchanged)
     s_max = m.param("K_secretion_max", "mmol/h")
     secretion = m.var("K_distal_secretion", demand / (1 + demand / s_max) * (1 + s_ref / s_max))

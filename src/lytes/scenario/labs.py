@@ -1,0 +1,110 @@
+"""Start from measured labs: find the chronic steady state whose serum K, Mg and Ca match them.
+
+lytes does not know why a patient's K is 2.9; it estimates body stores by assuming a chronic, unexplained disorder
+of balance that the scenario did not name - renal K wasting or retention (K), gut Mg absorption (Mg), gut Ca
+absorption (Ca) - and finds the factor on each that puts the steady state at the measured value. The factors
+persist through the run (the disorder goes on) and the result's notes say what was assumed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..units import split
+from .products import ION_MOLAR_MASS, ION_VALENCE
+
+# what a living patient can have (mmol/L), and the series each lab is matched to
+LIVING_RANGE = {"K": (1.0, 10.0), "Mg": (0.1, 10.0), "Ca": (1.0, 5.0)}
+SERIES = {"K": "K_o", "Mg": "Mg_tot", "Ca": "Ca_tot"}
+HOOK = {"K": "K_secretion_factor", "Mg": "Mg_absorption_factor", "Ca": "Ca_absorption_factor"}
+# raising the hook lowers (K) or raises (Mg, Ca) the serum level
+SIGN = {"K": -1.0, "Mg": 1.0, "Ca": 1.0}
+ALIASES = {"k": "K", "potassium": "K", "mg": "Mg", "magnesium": "Mg", "ca": "Ca", "calcium": "Ca"}
+
+
+def parse_labs(labs: dict[str, str], where: str = "patient.labs") -> dict[str, float]:
+    """Labs in mmol/L (total Mg and Ca): accepts mmol/L, mEq/L and mg/dL."""
+    out = {}
+    for name, text in labs.items():
+        ion = ALIASES.get(str(name).lower())
+        if ion is None:
+            raise InputError(f"{where}.{name}", text, "labs among K, Mg, Ca (Na is held at its set point)")
+        number, unit = split(text, f"{where}.{name}")
+        u = unit.replace(" ", "").lower()
+        if u == "mmol/l":
+            value = number
+        elif u == "meq/l":
+            value = number / ION_VALENCE[ion]
+        elif u == "mg/dl":
+            value = number * 10 / ION_MOLAR_MASS[ion]
+        else:
+            raise InputError(f"{where}.{name}", text, f"{ion} in mmol/L, mEq/L or mg/dL")
+        low, high = LIVING_RANGE[ion]
+        if not low <= value <= high:
+            raise InputError(f"{where}.{name}", text, f"a {ion} a living patient can have ({low:g}-{high:g} mmol/L)")
+        out[ion] = value
+    return out
+
+
+def fit(c, p, u0: np.ndarray, targets: dict[str, float], solve) -> tuple[dict[str, float], np.ndarray]:
+    """Hook factors whose steady state matches the targets, and that steady state.
+
+    Each lab is matched in turn by bisection on the log of its factor (K wasting also depends on Mg, so the round is
+    repeated until all match to 0.1 %), continuing from the previous steady state.
+    """
+    from scipy.optimize import brentq
+
+    ions = list(targets)
+    index = {ion: c.input_index[HOOK[ion]] for ion in ions}
+    logs = {ion: 0.0 for ion in ions}
+    last = [solve(c, p, u0)]
+
+    def steady_at(values):
+        u = u0.copy()
+        for ion, lf in values.items():
+            u[index[ion]] = u0[index[ion]] * np.exp(lf)
+        try:
+            y = solve(c, p, u, last[0])
+        except RuntimeError:
+            y = solve(c, p, u)
+        last[0] = y
+        return u, y
+
+    def level(ion, values):
+        u, y = steady_at(values)
+        a = dict(zip(c.layout.outputs, c.algebraic(y[:, None], p, u[:, None])))
+        return a[SERIES[ion]][0]
+
+    for _ in range(8):
+        for ion in ions:
+
+            def gap(lf, ion=ion):
+                return np.log(level(ion, {**logs, ion: lf}) / targets[ion])
+
+            try:
+                logs[ion] = brentq(gap, -np.log(50), np.log(50), xtol=1e-6)
+            except (ValueError, RuntimeError):
+                raise InputError(
+                    f"patient.labs.{ion}",
+                    f"{targets[ion]:.3g} mmol/L",
+                    "a value lytes can reach as a chronic steady state of this patient and diet",
+                ) from None
+        if all(abs(np.log(level(ion, logs) / targets[ion])) < 1e-3 for ion in ions):
+            break
+    u, y = steady_at(logs)
+    return {HOOK[ion]: float(np.exp(lf)) for ion, lf in logs.items()}, y
+
+
+def describe(factors: dict[str, float]) -> list[str]:
+    words = {
+        "K_secretion_factor": ("renal K secretion", "unexplained renal K wasting", "unexplained renal K retention"),
+        "Mg_absorption_factor": ("gut Mg absorption", "unexplained Mg gain", "unexplained Mg malabsorption or loss"),
+        "Ca_absorption_factor": ("gut Ca absorption", "unexplained Ca gain", "unexplained Ca malabsorption"),
+    }
+    notes = []
+    for hook, f in factors.items():
+        what, up, down = words[hook]
+        meaning = up if f > 1 else down
+        notes.append(f"initial state estimated from labs: {what} x{f:.2f} ({meaning}), kept through the run")
+    return notes
