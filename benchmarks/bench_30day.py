@@ -24,7 +24,7 @@ from lytes.engine.codegen import compiled, parameter_vector
 from lytes.engine.scipy_engine import integrate
 from lytes.scenario import load
 from lytes.scenario.regimen import compile_regimen
-from lytes.simulation import _grid, baseline_inputs, segments
+from lytes.simulation import _grid, baseline_inputs, drug_classes, segments
 
 PATIENT = {"weight": "80 kg", "sex": "male", "age": "65 y", "egfr": "50 mL/min/1.73m2"}
 SCENARIOS = {
@@ -60,7 +60,7 @@ SCENARIOS = {
 
 def prepare(scenario):
     reg = compile_regimen(load(scenario))
-    c = compiled()
+    c = compiled(drug_classes=drug_classes(reg))
     p = parameter_vector(reg.patient.model_parameters(), c)
     u0 = baseline_inputs(c, reg)
     y0 = steady.solve(c, p, u0)
@@ -101,7 +101,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
-    c = compiled()
+    c = compiled(drug_classes=())
     print(f"lytes {lytes.__version__}, engine: odeint (LSODA) + generated Jacobian, right-hand side: {c.jit}")
     print(f"{'30-day run':44s} {'segments':>8s} {'lytes':>10s} {'baseline':>10s} {'ratio':>7s} {'vs HumMod':>9s}")
     for name, scenario in SCENARIOS.items():

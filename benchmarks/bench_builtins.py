@@ -1,6 +1,6 @@
 """Wall time of every built-in scenario (after the one-off model compilation), against issue 3's 2 s budget.
 
-    python benchmarks/bench_builtins.py
+python benchmarks/bench_builtins.py
 """
 
 import time

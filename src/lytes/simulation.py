@@ -28,6 +28,20 @@ def _grid(duration: float, every: float | None) -> np.ndarray:
     return t
 
 
+def drug_classes(*regimens: Regimen) -> tuple[str, ...] | None:
+    """The model variant the regimens need: without drug states (()) when they use no drug, else the full model
+    (None). Two variants only, so a fresh machine generates code at most twice (~20 s each, then cached)."""
+    from .model.mechanisms.drugs import CLASSES
+
+    names = set()
+    for reg in regimens:
+        names.update(reg.base)
+        names.update(ch.input for ch in reg.changes)
+        names.update(j.state for j in reg.jumps)
+    uses_drugs = any(n.startswith(f"{cls}_") for cls in CLASSES for n in names)
+    return None if uses_drugs else ()
+
+
 def baseline_inputs(c: Compiled, reg: Regimen) -> np.ndarray:
     """Inputs in force from t = 0 and in the initial steady state: defaults, diet, conditions."""
     u = np.array(c.layout.input_defaults, dtype=float)
@@ -95,7 +109,9 @@ def simulate(scenario, every: float | None = None) -> Result | Comparison:
     """Run a scenario; a scenario with ``arms`` gives a Comparison of one Result per arm."""
     sc = load(scenario)
     reg = compile_regimen(sc)
-    c = compiled()
+    arm_regs = {arm: compile_regimen(sc, arm) for arm in sc.arms or {}}
+    history = [compile_history(sc)] if sc.history is not None else []
+    c = compiled(drug_classes=drug_classes(reg, *arm_regs.values(), *history))
     p = parameter_vector(reg.patient.model_parameters(), c)
     factors = _from_labs(c, p, sc, reg)
     if factors:
@@ -109,8 +125,7 @@ def simulate(scenario, every: float | None = None) -> Result | Comparison:
         Y, U = _run(c, p, reg, y0, t)
         return build_result(sc.name, c, p, t, Y, U, notes=reg.notes)
     results = {}
-    for arm in sc.arms:
-        arm_reg = compile_regimen(sc, arm)
+    for arm, arm_reg in arm_regs.items():
         arm_reg.base.update(factors)
         arm_reg.notes = reg.notes + arm_reg.notes
         Y, U = _run(c, p, arm_reg, y0, t)

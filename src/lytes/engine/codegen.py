@@ -106,12 +106,12 @@ def _topological(algebraic: dict) -> list[str]:
     return order
 
 
-def generate_source() -> tuple[Layout, str]:
+def generate_source(drug_classes: tuple[str, ...] | None = None) -> tuple[Layout, str]:
     import sympy as sp
 
     from ..model import PATIENT_PARAMETERS, build
 
-    m = build()
+    m = build(drug_classes)
     states = tuple(m.states)
     base = tuple(sorted(m.params))
     inputs = tuple(m.inputs)
@@ -257,11 +257,11 @@ def _load(source: str) -> dict:
     return namespace
 
 
-def _source(key: str, cache: Path | None) -> str:
+def _source(key: str, cache: Path | None, drug_classes=None) -> str:
     path = cache / f"model_{key}.py" if cache else None
     if path is not None and path.exists():
         return path.read_text()
-    _, source = generate_source()
+    _, source = generate_source(drug_classes)
     if path is not None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         try:
@@ -283,7 +283,7 @@ def _numba_namespace(key: str, cache: Path | None) -> dict | None:
     import importlib.util
 
     path = cache / f"model_{key}.py"
-    spec = importlib.util.spec_from_file_location(f"lytes_generated_{key}", path)
+    spec = importlib.util.spec_from_file_location(f"lytes_generated_{key.replace('-', '_')}", path)
     module = importlib.util.module_from_spec(spec)
     module.__dict__["Layout"] = Layout
     sys.modules[spec.name] = module  # numba's cache re-imports the module by name
@@ -307,13 +307,17 @@ def jit_mode() -> str:
     return "numba" if importlib.util.find_spec("numba") is not None else "python"
 
 
-@functools.lru_cache(maxsize=2)
-def compiled(jit: str | None = None) -> Compiled:
-    """The model's numerical functions, from the on-disk cache when the model has not changed."""
+@functools.lru_cache(maxsize=16)
+def compiled(jit: str | None = None, drug_classes: tuple[str, ...] | None = None) -> Compiled:
+    """The model's numerical functions, from the on-disk cache when the model has not changed.
+
+    ``drug_classes`` (sorted tuple) selects the variant with only those drugs' states; None is the full model.
+    """
     jit = jit or jit_mode()
-    key = _model_hash()
+    tag = "all" if drug_classes is None else ("-".join(drug_classes) or "none")
+    key = f"{_model_hash()}_{tag}"
     cache = _cache_dir()
-    source = _source(key, cache)
+    source = _source(key, cache, drug_classes)
     namespace = _load(source)
     if jit == "numba":
         nb = _numba_namespace(key, cache)

@@ -15,14 +15,20 @@ PATIENT_PARAMETERS = {
 }
 
 
-@functools.lru_cache(maxsize=1)
-def build():
-    """Assemble the model from its mechanism modules (sympy is imported here, not at package import)."""
+@functools.lru_cache(maxsize=8)
+def build(drug_classes: tuple[str, ...] | None = None):
+    """Assemble the model from its mechanism modules (sympy is imported here, not at package import).
+
+    ``drug_classes`` limits the drug pharmacokinetic states to the classes a scenario uses (None: all of them), so a
+    scenario without drugs integrates a smaller system; the physiology is the same.
+    """
     from .core import ModelBuilder
     from .mechanisms import MECHANISMS
     from .parameters import table
 
     m = ModelBuilder()
+    if drug_classes is not None:
+        m.options["drug_classes"] = tuple(drug_classes)
     for mechanism in MECHANISMS:
         mechanism.build(m)
     rows = table()
@@ -30,6 +36,6 @@ def build():
         if name not in rows and name not in PATIENT_PARAMETERS:
             raise ValueError(f"parameter {name!r} is used by the model but missing from parameters.csv")
     unused = set(rows) - set(m.params)
-    if unused:
+    if unused and drug_classes is None:
         raise ValueError(f"parameters.csv lists parameters no mechanism uses: {sorted(unused)}")
     return m

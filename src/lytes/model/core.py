@@ -59,6 +59,7 @@ class ModelBuilder:
     rates: dict[str, sp.Expr] = field(default_factory=dict)  # non-amount states (hormones, adaptations)
     outputs: dict[str, Output] = field(default_factory=dict)
     conservation: dict[str, tuple[dict[str, float], sp.Expr]] = field(default_factory=dict)
+    options: dict = field(default_factory=dict)  # build options, e.g. {"drug_classes": (...)}
     _symbols: dict[str, sp.Symbol] = field(default_factory=dict)
 
     # -- declarations -------------------------------------------------------------------------------------------
@@ -96,7 +97,7 @@ class ModelBuilder:
         """An algebraic (intermediate) variable of the state."""
         if name in self.algebraic:
             raise ValueError(f"variable {name!r} declared twice")
-        self.algebraic[name] = expr
+        self.algebraic[name] = sp.sympify(expr)
         return self.sym(name)
 
     def flux(self, name: str, expr: sp.Expr, source: str | None, target: str | None) -> sp.Symbol:

@@ -53,7 +53,8 @@ def _pk(m: ModelBuilder, cls: str):
 
 
 def build(m: ModelBuilder) -> None:
-    both = {cls: _pk(m, cls) for cls in CLASSES}
+    active = m.options.get("drug_classes", CLASSES)
+    both = {cls: _pk(m, cls) if cls in active else (0, 0) for cls in CLASSES}
     e = {cls: fast for cls, (fast, _) in both.items()}  # occupancy: acute effects
     slow = {cls: late for cls, (_, late) in both.items()}  # effect compartment: TRPM6 regulation, insulin action
     p = m.param
@@ -87,3 +88,4 @@ def build(m: ModelBuilder) -> None:
 
     # gut: PPIs inhibit transcellular Mg absorption (TRPM6/7)
     m.var("drug_gut_mg_factor", 1 - p("ppi_trpm6_block", "1") * slow["ppi"])
+    m.var("ppi_trpm6_silencing", slow["ppi"])

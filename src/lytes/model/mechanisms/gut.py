@@ -50,7 +50,7 @@ def build(m: ModelBuilder) -> None:
     k_tr = m.param("k_gut_transit", "1/h")
     trpm6 = m.input("gut_mg_transport", "1", "relative capacity of transcellular gut Mg absorption", 1.0)
     # a PPI silences TRPM6 itself (luminal pH), so the deficiency's up-regulation cannot make up for it
-    ppi = m.sym("ppi_effect")
+    ppi = m.sym("ppi_trpm6_silencing")
     trpm6 = trpm6 * m.sym("drug_gut_mg_factor") * (1 + (m.sym("TRPM6") - 1) * (1 - ppi))
     mg_factor = m.input("Mg_absorption_factor", "1", "unexplained change of gut Mg absorption, from labs", 1.0)
     m.flux("Mg_absorption_transcellular", mg_factor * trpm6 * vmax * mg_gut / (km + mg_gut), "Mg_gut", "Mg_ecf")
