@@ -146,18 +146,8 @@ class Result:
         rows = (n + cols - 1) // cols
         fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 2.6 * rows), squeeze=False, sharex=True)
         for ax, name in zip(axes.flat, names):
-            y = self.series[name]
-            ax.plot(t, y, color="tab:blue")
-            lo, hi = float(np.min(y)), float(np.max(y))
-            if name in NORMAL_RANGE:
-                a, b = NORMAL_RANGE[name]
-                ax.axhspan(a, b, color="tab:green", alpha=0.12, lw=0)
-                lo, hi = min(lo, a), max(hi, b)
-            pad = max(0.05 * (hi - lo), 0.02 * max(abs(lo), abs(hi), 1e-9))
-            ax.set_ylim(lo - pad, hi + pad)
-            ax.ticklabel_format(axis="y", useOffset=False)
-            ax.set_ylabel(f"{name} [{self.units[name]}]")
-            ax.grid(alpha=0.3)
+            ax.plot(t, self.series[name], color="tab:blue")
+            _style_axis(ax, name, self.units[name], [self.series[name]])
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
         for ax in axes[-1]:
@@ -168,6 +158,21 @@ class Result:
             fig.savefig(path, dpi=110)
             plt.close(fig)
         return fig
+
+
+def _style_axis(ax, name: str, unit: str, values) -> None:
+    """Shade the adult reference range, fit the limits to data and range, label with the unit."""
+    lo = min(float(np.min(v)) for v in values)
+    hi = max(float(np.max(v)) for v in values)
+    if name in NORMAL_RANGE:
+        a, b = NORMAL_RANGE[name]
+        ax.axhspan(a, b, color="tab:green", alpha=0.12, lw=0)
+        lo, hi = min(lo, a), max(hi, b)
+    pad = max(0.05 * (hi - lo), 0.02 * max(abs(lo), abs(hi), 1e-9))
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.ticklabel_format(axis="y", useOffset=False)
+    ax.set_ylabel(f"{name} [{unit}]")
+    ax.grid(alpha=0.3)
 
 
 def build_result(
@@ -292,17 +297,7 @@ class Comparison:
             values = [r.series[name] for r in self.arms.values()]
             for arm, y in zip(self.arms, values):
                 ax.plot(x, y, label=arm)
-            lo = min(float(np.min(v)) for v in values)
-            hi = max(float(np.max(v)) for v in values)
-            if name in NORMAL_RANGE:
-                a, b = NORMAL_RANGE[name]
-                ax.axhspan(a, b, color="tab:green", alpha=0.12, lw=0)
-                lo, hi = min(lo, a), max(hi, b)
-            pad = max(0.05 * (hi - lo), 0.02 * max(abs(lo), abs(hi), 1e-9))
-            ax.set_ylim(lo - pad, hi + pad)
-            ax.ticklabel_format(axis="y", useOffset=False)
-            ax.set_ylabel(f"{name} [{self.units[name]}]")
-            ax.grid(alpha=0.3)
+            _style_axis(ax, name, self.units[name], values)
         for ax in list(axes.flat)[len(names) :]:
             ax.axis("off")
         axes.flat[0].legend(fontsize=8)

@@ -69,8 +69,6 @@ def segments(c: Compiled, reg: Regimen, u0: np.ndarray) -> list[Segment]:
                 u[k] = ch.value if mode == "set" else u[k] * ch.value if mode == "mul" else u[k] + ch.value
         jumps = [(c.index[j.state], j.amount) for j in reg.jumps if j.t == t0]
         out.append(Segment(t0, t1, u, jumps))
-    if reg.jumps and max(j.t for j in reg.jumps) >= reg.duration:
-        pass  # a dose at the very end has no effect inside the run
     return out
 
 

@@ -239,35 +239,24 @@ def _repeat(at: float, every_text, for_text, where: str, duration: float) -> lis
     return [at + k * every for k in range(n) if at + k * every < duration]
 
 
-def _product_amount(text, where: str, product: Product) -> float:
+def _product_quantity(text, where: str, product: Product, rate: bool = False) -> float:
+    """A dose (mmol of the ion) or infusion rate (mmol/h): g/mg of the salt, or mmol/mEq of the ion."""
+    per = "/h" if rate else ""
+    kind = "rate" if rate else "dose"
+    allowed = f"a {kind} of {product.name} in g{per}, or of {product.ion} in mmol{per} or mEq{per}"
     number, unit = split(text, where)
-    allowed = f"an amount of {product.name} in g/mg, or of {product.ion} in mmol/mEq"
-    if unit.lower() == "meq":
-        value = number / ION_VALENCE[product.ion]
+    if unit.lower().startswith("meq"):
+        value = parse(f"{number} mmol{unit[3:]}", where, f"mmol{per}", allowed) / ION_VALENCE[product.ion]
     else:
         try:
-            value = parse(text, where, "mmol", allowed)
+            value = parse(text, where, f"mmol{per}", allowed)
         except InputError:
-            value = parse(text, where, "g", allowed) * product.mmol_per_gram()
-    if not 0 < value <= product.max_dose_mmol:
-        limit = product.max_dose_mmol
-        raise InputError(where, text, f"a dose above 0 and at most {limit:g} mmol {product.ion} for {product.name}")
-    return value
-
-
-def _product_rate(text, where: str, product: Product) -> float:
-    number, unit = split(text, where)
-    allowed = f"a rate of {product.name} in g/h, or of {product.ion} in mmol/h or mEq/h"
-    if unit.lower().startswith("meq/"):
-        value = parse(f"{number} mmol/{unit.split('/', 1)[1]}", where, "mmol/h", allowed) / ION_VALENCE[product.ion]
-    else:
-        try:
-            value = parse(text, where, "mmol/h", allowed)
-        except InputError:
-            value = parse(text, where, "g/h", allowed) * product.mmol_per_gram()
-    if not 0 < value <= product.max_rate_mmol_h:
-        limit = product.max_rate_mmol_h
-        raise InputError(where, text, f"a rate above 0 and at most {limit:g} mmol/h {product.ion} for {product.name}")
+            value = parse(text, where, f"g{per}", allowed) * product.mmol_per_gram()
+    limit = product.max_rate_mmol_h if rate else product.max_dose_mmol
+    if not 0 < value <= limit:
+        raise InputError(
+            where, text, f"a {kind} above 0 and at most {limit:g} mmol{per} {product.ion} for {product.name}"
+        )
     return value
 
 
@@ -303,7 +292,7 @@ def _give_product(reg: Regimen, iv: InterventionSpec, where: str, product: Produ
         length = _time(iv.for_, f"{where}.for")
         if length <= 0:
             raise InputError(f"{where}.for", iv.for_, "a positive duration")
-        rate = _product_rate(iv.rate, f"{where}.rate", product)
+        rate = _product_quantity(iv.rate, f"{where}.rate", product, rate=True)
         reg.changes.append(Change(start, min(start + length, reg.duration), f"iv_{ion}", rate, "add:" + product.name))
         return
     if iv.volume is not None:
@@ -313,7 +302,7 @@ def _give_product(reg: Regimen, iv: InterventionSpec, where: str, product: Produ
     elif iv.dose is None:
         raise InputError(where, iv.give, "either 'dose' (with 'over' for an infusion) or 'rate' with 'for'")
     else:
-        amount = _product_amount(iv.dose, f"{where}.dose", product)
+        amount = _product_quantity(iv.dose, f"{where}.dose", product)
     times = _repeat(start, iv.every, iv.for_, where, reg.duration)
     if route == "oral":
         if iv.over is not None:
