@@ -40,6 +40,13 @@ SUMMARY = [
 ]
 
 
+def _console():
+    """A wide console when output is piped or captured (CI, files), the terminal's own width otherwise."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
@@ -112,7 +119,6 @@ def run(
 
 def _print_summary(result, notice: str) -> None:
     import numpy as np
-    from rich.console import Console
     from rich.table import Table
 
     t = result.time_h
@@ -134,7 +140,7 @@ def _print_summary(result, notice: str) -> None:
             f"{fmt.format(y[hi])} ({when(hi)})",
             fmt.format(y[-1]),
         )
-    console = Console()
+    console = _console()
     console.print(table)
     worst = max(b.relative_error for b in result.balance.values())
     parts = ", ".join(
@@ -146,7 +152,6 @@ def _print_summary(result, notice: str) -> None:
 
 def _print_comparison(comparison, notice: str) -> None:
     import numpy as np
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{comparison.name}: arms side by side (simulations, not orders)", caption=notice)
@@ -162,7 +167,7 @@ def _print_comparison(comparison, notice: str) -> None:
             y = r.series[name]
             cells.append(f"{fmt.format(y[-1])} ({fmt.format(np.min(y))}-{fmt.format(np.max(y))})")
         table.add_row(name, comparison.units[name], fmt.format(first[0]), *cells)
-    console = Console()
+    console = _console()
     console.print(table)
     for arm, text in comparison.descriptions.items():
         if text:
@@ -174,7 +179,6 @@ def _print_comparison(comparison, notice: str) -> None:
 @app.command()
 def scenarios():
     """List the built-in scenarios."""
-    from rich.console import Console
     from rich.table import Table
 
     from .scenario.catalog import describe
@@ -185,7 +189,7 @@ def scenarios():
     table.add_column("description")
     for name, title, text in describe():
         table.add_row(name, title, text)
-    Console().print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -201,7 +205,6 @@ def params(
 
         typer.echo(resources.files("lytes.data").joinpath("parameters.csv").read_text(encoding="utf-8"), nl=False)
         return
-    from rich.console import Console
     from rich.table import Table
 
     out = Table(
@@ -211,7 +214,7 @@ def params(
         out.add_column(col, overflow="fold")
     for p in rows.values():
         out.add_row(p.name, f"{p.value:g}", p.unit, p.evidence, p.description, p.source)
-    Console().print(out)
+    _console().print(out)
 
 
 def main() -> None:
