@@ -80,7 +80,10 @@ def fit(c, p, u0: np.ndarray, targets: dict[str, float], solve) -> tuple[dict[st
         for ion in ions:
 
             def gap(lf, ion=ion):
-                return np.log(level(ion, {**logs, ion: lf}) / targets[ion])
+                try:
+                    return np.log(level(ion, {**logs, ion: lf}) / targets[ion])
+                except RuntimeError:  # no steady state this far out: beyond any target on that side
+                    return SIGN[ion] * np.sign(lf) * 10.0
 
             try:
                 logs[ion] = brentq(gap, -np.log(50), np.log(50), xtol=1e-6)

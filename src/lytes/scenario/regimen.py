@@ -393,8 +393,8 @@ def _medications(reg: Regimen, meds: list[MedicationSpec], where: str) -> None:
     for i, med in enumerate(meds):
         here = f"{where}[{i}]"
         name = med.drug.lower()
-        if name not in table or table[name]["class"] in ("insulin", "albuterol"):
-            choices = [n for n, d in table.items() if d["class"] not in ("insulin", "albuterol")]
+        if name not in table or table[name]["class"] in ("insulin", "albuterol", "epinephrine"):
+            choices = [n for n, d in table.items() if d["class"] not in ("insulin", "albuterol", "epinephrine")]
             raise InputError(f"{here}.drug", med.drug, f"one of {', '.join(choices)}" + _closest(name, choices))
         start = _time(med.at, f"{here}.at")
         _give_drug(reg, med, here, name, start, med=True)
@@ -564,8 +564,8 @@ def compile_history(scenario: Scenario) -> Regimen:
     for i, med in enumerate(history.medications):
         where = f"history.medications[{i}]"
         name = med.drug.lower()
-        if name not in table or table[name]["class"] in ("insulin", "albuterol"):
-            choices = [n for n, d in table.items() if d["class"] not in ("insulin", "albuterol")]
+        if name not in table or table[name]["class"] in ("insulin", "albuterol", "epinephrine"):
+            choices = [n for n, d in table.items() if d["class"] not in ("insulin", "albuterol", "epinephrine")]
             raise InputError(f"{where}.drug", med.drug, f"one of {', '.join(choices)}" + _closest(name, choices))
         spec = table[name]
         if (med.route or "oral") != "oral":

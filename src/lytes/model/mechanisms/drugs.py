@@ -10,7 +10,7 @@ insulin action) follow E through an effect compartment. The hooks multiply the s
 | loop (furosemide) | TAL Mg and Ca reabsorption down, natriuresis and distal Na delivery up |
 | thiazide (hydrochlorothiazide) | natriuresis and distal Na delivery up; DCT Ca reabsorption up; DCT Mg (TRPM6) down over days |
 | beta-blockers (propranolol; atenolol weakly) | block resting beta-2 pump tone and beta-2 agonists; lower renin (aldosterone) |
-| beta-2 agonist (albuterol) | pump stimulation |
+| beta-2 agonists (albuterol, adrenaline) | pump stimulation |
 | insulin | pump stimulation (through an effect compartment) |
 | PPI (omeprazole, esomeprazole, pantoprazole) | transcellular gut Mg absorption down over days |
 | MRA (spironolactone) | blocks aldosterone's action on distal secretion |
@@ -28,7 +28,19 @@ import math
 
 from ..core import ModelBuilder
 
-CLASSES = ("loop", "thiazide", "propranolol", "atenolol", "albuterol", "insulin", "ppi", "mra", "acei", "enac")
+CLASSES = (
+    "loop",
+    "thiazide",
+    "propranolol",
+    "atenolol",
+    "albuterol",
+    "epinephrine",
+    "insulin",
+    "ppi",
+    "mra",
+    "acei",
+    "enac",
+)
 UNITS = {"insulin": "U"}
 SLOW = ("thiazide", "ppi", "insulin")  # effects that follow occupancy through an effect compartment
 
@@ -82,7 +94,7 @@ def build(m: ModelBuilder) -> None:
 
     # cells: beta-2 tone and agonists, insulin
     beta2_block = 1 - (1 - e["propranolol"]) * (1 - p("atenolol_beta2_selectivity", "1") * e["atenolol"])
-    agonist = p("albuterol_pump_gain", "1") * e["albuterol"]
+    agonist = p("beta2_agonist_pump_gain", "1") * (1 - (1 - e["albuterol"]) * (1 - e["epinephrine"]))
     m.var("drug_pump_beta2", (1 + agonist * (1 - beta2_block)) * (1 - p("beta2_resting_tone", "1") * beta2_block))
     m.var("drug_pump_insulin", 1 + p("insulin_pump_gain", "1") * slow["insulin"])
 

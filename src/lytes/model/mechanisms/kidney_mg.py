@@ -20,6 +20,7 @@ Riccardi & Brown 2010 (CaSR in the TAL).
 import sympy as sp
 
 from ..core import ModelBuilder
+from ._common import softplus
 
 
 def build(m: ModelBuilder) -> None:
@@ -40,8 +41,11 @@ def build(m: ModelBuilder) -> None:
     r_ref = delivered_ref - m.sym("Mg_net_absorption_ref") / gfr_ref
     t_ref = m.derive("Mg_DCT_capacity", r_ref * (delivered_ref - theta * r_ref) / (delivered_ref - r_ref))
 
-    # the CaSR closes the TAL to Mg as ionized Mg rises; Mg weighs more here than on PTH (Mg overload is excreted)
-    x = m.sym("Ca_ion") + m.param("Mg_TAL_CaSR_weight", "1") * (m.sym("Mg_ion") - m.sym("Mg_ion_ref"))
+    # the CaSR closes the TAL to Mg as ionized Mg rises, steeply above normal (Mg overload is excreted)
+    excess = m.sym("Mg_ion") - m.sym("Mg_ion_ref")
+    w_low, w_high = m.sym("PTH_Mg_weight"), m.param("Mg_TAL_CaSR_weight", "1")
+    width = m.sym("high_Mg_width")
+    x = m.sym("Ca_ion") + w_low * excess + (w_high - w_low) * (softplus(excess, width) - softplus(0, width))
     casr = 1 / (1 + (x / m.sym("Ca_TAL_CaSR_half")) ** m.sym("Ca_TAL_CaSR_steepness"))
     delivered = m.var("Mg_DCT_delivery", c * (1 - f_pt) * (1 - tal * f_tal_max * casr))
     t = t_ref * dct
