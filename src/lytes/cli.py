@@ -217,6 +217,92 @@ def params(
     _console().print(out)
 
 
+@app.command()
+def validate(
+    case: Annotated[list[str] | None, typer.Option("--case", help="Run only this case (repeatable), e.g. V08.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdicts as JSON.")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Write a Markdown report with figures here.")] = None,
+    with_sensitivity: Annotated[
+        bool, typer.Option("--sensitivity", help="Add each case's most influential parameters to the report (slow).")
+    ] = False,
+):
+    """Run the validation cases (published human data, V01-V21); exit 1 if any falls outside its band."""
+    from .validation import cases, run_case
+
+    available = cases()
+    chosen = case or list(available)
+    for cid in chosen:
+        if cid.upper() not in available:
+            _fail(f"--case: {cid!r} is not allowed; expected one of {', '.join(available)}")
+    results = [run_case(available[cid.upper()]) for cid in chosen]
+    if as_json:
+        typer.echo(json.dumps({"cases": [r.to_dict() for r in results]}))
+    else:
+        _print_validation(results)
+    if report is not None:
+        from .validation.report import write
+
+        sens = None
+        if with_sensitivity:
+            from .validation.sensitivity import sensitivities
+
+            sens = sensitivities([r.case for r in results])
+        path = write(results, report, sens)
+        if not as_json:
+            typer.echo(f"wrote {path}")
+    if not all(r.passed for r in results):
+        raise typer.Exit(1)
+
+
+def _print_validation(results) -> None:
+    from rich.table import Table
+
+    table = Table(title="lytes validation against published human data")
+    for col in ("case", "set", "check", "observed", "simulated", "band", "verdict", "grade"):
+        table.add_column(col)
+    colour = {"green": "green", "yellow": "yellow", "red": "red", "-": "white"}
+    for r in results:
+        for c in r.checks:
+            verdict = "pass" if c.passed else ("known failure" if c.check.known_failure else "[bold red]FAIL[/]")
+            table.add_row(
+                r.case.id,
+                "fitted" if r.case.fitted else "held out",
+                c.check.name,
+                "-" if c.check.observed is None else f"{c.check.observed:g}",
+                f"{c.simulated:.3g}",
+                f"{c.check.band[0]:g} to {c.check.band[1]:g}",
+                verdict,
+                f"[{colour[c.grade]}]{c.grade}[/]",
+            )
+    console = _console()
+    console.print(table)
+    passed = sum(r.passed for r in results)
+    console.print(f"{passed} of {len(results)} cases pass")
+
+
+@app.command()
+def sensitivity(
+    case: Annotated[list[str] | None, typer.Option("--case", help="Cases to analyse (default: all).")] = None,
+    top: Annotated[int, typer.Option("--top", help="Parameters to show per case.")] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="Print all sensitivities as JSON.")] = False,
+):
+    """Local sensitivity of the validation outputs to every parameter (+5 % each; takes minutes for all cases)."""
+    from .validation import cases
+    from .validation.sensitivity import sensitivities
+
+    available = cases()
+    chosen = [c.upper() for c in (case or list(available))]
+    for cid in chosen:
+        if cid not in available:
+            _fail(f"--case: {cid!r} is not allowed; expected one of {', '.join(available)}")
+    result = sensitivities([available[c] for c in chosen])
+    if as_json:
+        typer.echo(json.dumps({cid: dict(rows) for cid, rows in result.items()}))
+        return
+    for cid, rows in result.items():
+        typer.echo(f"{cid}: " + ", ".join(f"{name} {value:+.2f}" for name, value in rows[:top]))
+
+
 def main() -> None:
     try:
         app()

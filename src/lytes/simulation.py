@@ -103,14 +103,23 @@ def _start(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> np.ndarray:
     return y
 
 
-def simulate(scenario, every: float | None = None) -> Result | Comparison:
-    """Run a scenario; a scenario with ``arms`` gives a Comparison of one Result per arm."""
+def simulate(scenario, every: float | None = None, parameters: dict[str, float] | None = None) -> Result | Comparison:
+    """Run a scenario; a scenario with ``arms`` gives a Comparison of one Result per arm.
+
+    ``parameters`` overrides values of the parameter table (in its units), e.g. for sensitivity analysis.
+    """
     sc = load(scenario)
     reg = compile_regimen(sc)
     arm_regs = {arm: compile_regimen(sc, arm) for arm in sc.arms or {}}
     history = [compile_history(sc)] if sc.history is not None else []
     c = compiled(drug_classes=drug_classes(reg, *arm_regs.values(), *history))
-    p = parameter_vector(reg.patient.model_parameters(), c)
+    if parameters:
+        from .model.parameters import table
+
+        unknown = set(parameters) - set(table())
+        if unknown:
+            raise InputError("parameters", sorted(unknown)[0], "names from the parameter table (lytes params)")
+    p = parameter_vector(reg.patient.model_parameters(), c, parameters)
     factors = _from_labs(c, p, sc, reg)
     if factors:
         from .scenario.labs import describe

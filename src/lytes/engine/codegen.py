@@ -328,8 +328,13 @@ def compiled(jit: str | None = None, drug_classes: tuple[str, ...] | None = None
     return Compiled(namespace["LAYOUT"], namespace, jit)
 
 
-def parameter_vector(patient_values: dict[str, float], c: Compiled | None = None) -> np.ndarray:
-    """Base parameter vector (table values in model units, plus the patient's) and the derived parameters."""
+def parameter_vector(
+    patient_values: dict[str, float], c: Compiled | None = None, overrides: dict[str, float] | None = None
+) -> np.ndarray:
+    """Base parameter vector (table values in model units, plus the patient's) and the derived parameters.
+
+    ``overrides`` replaces table values (in the table's own units) - for sensitivity analysis and fitting.
+    """
     from ..model.parameters import table
     from ..units import convert
 
@@ -341,5 +346,6 @@ def parameter_vector(patient_values: dict[str, float], c: Compiled | None = None
             values.append(float(patient_values[name]))
         else:
             row = rows[name]
-            values.append(row.value if row.unit == unit else convert(row.value, row.unit, unit))
+            value = overrides.get(name, row.value) if overrides else row.value
+            values.append(value if row.unit == unit else convert(value, row.unit, unit))
     return c.derive(np.array(values, dtype=float))

@@ -190,21 +190,22 @@ def _pair_metric(result, check: Check) -> float | None:
     return None
 
 
-def _simulate(case: Case):
+def _simulate(case: Case, parameters=None):
     import lytes
 
     from ..result import Comparison
 
     if isinstance(case.scenario, str) or {"name", "patient", "duration"} & set(case.scenario):
-        return lytes.simulate(case.scenario, every=case.every)  # one scenario (built-in name or inline)
+        return lytes.simulate(case.scenario, every=case.every, parameters=parameters)  # one scenario
     runs = {}
     for name, sc in case.scenario.items():  # several scenarios (different patients) compared like arms
-        runs[name] = lytes.simulate(sc, every=case.every if not isinstance(sc, str) else None)
+        every = None if isinstance(sc, str) else case.every
+        runs[name] = lytes.simulate(sc, every=every, parameters=parameters)
     return Comparison(case.title, runs)
 
 
-def run_case(case: Case) -> CaseResult:
-    result = _simulate(case)
+def run_case(case: Case, parameters: dict[str, float] | None = None) -> CaseResult:
+    result = _simulate(case, parameters)
     out = CaseResult(case, result=result)
     for check in case.checks:
         value = _pair_metric(result, check)
