@@ -26,8 +26,21 @@ def test_every_observation_has_a_case_with_source_and_held_out_set_exists():
 
 def test_validate_cli_json_and_report(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "lytes", "validate", "--case", "V09", "--case", "V18", "--json", "--report", str(tmp_path)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "lytes",
+            "validate",
+            "--case",
+            "V09",
+            "--case",
+            "V18",
+            "--json",
+            "--report",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["simulate", "__version__"]
+__all__ = ["simulate", "assess", "__version__"]
+
+
+def assess(labs, **options):
+    """Read labs ({"K": "2.9 mmol/L", "Mg": "1.1 mg/dL", ...}) into findings; see lytes.reading.assess."""
+    from .reading import assess as _assess
+
+    return _assess(labs, **options)
 
 
 def simulate(scenario, **options):

@@ -148,6 +148,13 @@ def _print_summary(result, notice: str) -> None:
         for ion, b in result.balance.items()
     )
     console.print(f"mass balance (mmol) {parts}; worst relative error {worst:.1e}")
+    from .reading import findings_over_time
+
+    for t_h, f in findings_over_time(result):
+        when = f"{t_h:.0f} h" if result.time_h[-1] <= 72 else f"{t_h / 24:.1f} d"
+        console.print(f"t = {when}: {f.summary} - {f.code} ({f.severity})")
+    for note in result.notes:
+        console.print(f"note: {note}")
 
 
 def _print_comparison(comparison, notice: str) -> None:
@@ -174,6 +181,144 @@ def _print_comparison(comparison, notice: str) -> None:
             console.print(f"[bold]{arm}[/bold]: {text}")
     worst = max(b.relative_error for r in comparison.arms.values() for b in r.balance.values())
     console.print(f"mass balance closes in every arm (worst relative error {worst:.1e})")
+
+
+@app.command()
+def assess(
+    lab: Annotated[
+        list[str] | None, typer.Option("--lab", help="A lab as NAME=VALUE UNIT, e.g. 'K=2.9 mmol/L'.")
+    ] = None,
+    age: Annotated[float, typer.Option("--age", help="Age in years.")] = 60,
+    sex: Annotated[str, typer.Option("--sex", help="male or female.")] = "male",
+    weight: Annotated[str, typer.Option("--weight", help="Body weight, e.g. 80kg.")] = "70 kg",
+    med: Annotated[list[str] | None, typer.Option("--med", help="A drug or product taken (repeatable).")] = None,
+    condition: Annotated[list[str] | None, typer.Option("--condition", help="A condition (repeatable).")] = None,
+    urine: Annotated[
+        list[str] | None, typer.Option("--urine", help="Urine Mg: 'Mg=2 mmol/day', or spot Mg and creatinine.")
+    ] = None,
+    simulate_options: Annotated[bool, typer.Option("--simulate", help="Run the standard options for 72 h.")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="With --simulate: plot the options here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the assessment as JSON.")] = False,
+    show_table: Annotated[bool, typer.Option("--table", help="Print the seeds' table of magnesium states.")] = False,
+):
+    """Read a patient's labs: states, mechanisms, risks - and, with --simulate, what each option would do."""
+    from .errors import InputError
+    from .reading import assess as read
+    from .reading import state_table
+    from .reading.options import scenario_for, table_at
+    from .result import NOTICE
+    from .units import parse
+
+    if show_table:
+        _print_state_table(state_table(), NOTICE)
+        if not lab:
+            return
+    try:
+        labs = _pairs(lab or [], "--lab")
+        if not labs:
+            raise InputError("--lab", None, "at least one lab, e.g. --lab 'K=2.9 mmol/L'")
+        weight_kg = parse(weight, "--weight", "kg", "a body weight, e.g. 80kg")
+        if sex not in ("male", "female"):
+            raise InputError("--sex", sex, "male or female")
+        meds = [m.lower() for m in (med or [])]
+        _check_meds(meds)
+        conditions = [c.lower() for c in (condition or [])]
+        result = read(labs, age=age, sex=sex, meds=meds, conditions=conditions, urine=_pairs(urine or [], "--urine"))
+        options = None
+        if simulate_options:
+            _check_output(plot, "--plot", (".png", ".pdf", ".svg"))
+            from .simulation import simulate
+
+            options = simulate(scenario_for(result, age, sex, weight_kg, meds, conditions), every=1.0)
+    except InputError as exc:
+        _fail(str(exc))
+    except RuntimeError as exc:
+        _fail(f"simulation failed: {exc}")
+    if as_json:
+        data = result.to_dict()
+        if options is not None:
+            data["options"] = {
+                "times_h": [24, 48, 72],
+                "arms": table_at(options),
+                "descriptions": options.descriptions,
+                "notes": next(iter(options.arms.values())).notes,
+            }
+        typer.echo(json.dumps(data))
+    else:
+        _print_assessment(result, options, table_at if options is not None else None)
+    if options is not None and plot is not None:
+        options.plot(plot, names=("K_serum", "Mg_serum", "Ca_ionized", "K_cell", "K_urine", "romk_activity"))
+
+
+def _pairs(items: list[str], field: str) -> dict[str, str]:
+    from .errors import InputError
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(field, item, "NAME=VALUE UNIT, e.g. 'K=2.9 mmol/L'")
+        name, value = item.split("=", 1)
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _check_meds(meds: list[str]) -> None:
+    import difflib
+
+    from .errors import InputError
+    from .scenario.products import products
+    from .scenario.regimen import drugs
+
+    known = set(drugs()) | set(products())
+    for m in meds:
+        if m not in known:
+            match = difflib.get_close_matches(m, sorted(known), n=1, cutoff=0.5)
+            hint = f" (did you mean {match[0]}?)" if match else ""
+            raise InputError("--med", m, "a drug or product of the scenario vocabulary" + hint)
+
+
+def _print_assessment(result, options, table_at) -> None:
+    from rich.table import Table
+
+    console = _console()
+    labs = ", ".join(f"{k} {v:g}" for k, v in result.labs.items())
+    console.print(f"labs (mmol/L; creatinine mg/dL): {labs}" + (f"; eGFR {result.egfr:g}" if result.egfr else ""))
+    table = Table(title="findings")
+    for col in ("severity", "code", "finding", "mechanism", "consider"):
+        table.add_column(col, overflow="fold")
+    style = {"urgent": "bold red", "warn": "yellow", "info": "cyan"}
+    for f in result.findings:
+        table.add_row(f"[{style[f.severity]}]{f.severity}[/]", f.code, f.summary, f.mechanism, f.consider)
+    console.print(table)
+    for m in result.missing:
+        console.print(f"missing: {m}")
+    if options is not None:
+        opt = Table(title=f"{options.name} (simulations, not orders): K / Mg / ionized Ca at 24, 48, 72 h")
+        for col in ("option", "description", "K_serum", "Mg_serum", "Ca_ionized"):
+            opt.add_column(col)
+        for arm, values in table_at(options).items():
+            opt.add_row(
+                arm,
+                options.descriptions.get(arm, ""),
+                *(" / ".join(f"{v:g}" for v in values[q]) for q in ("K_serum", "Mg_serum", "Ca_ionized")),
+            )
+        console.print(opt)
+        for note in next(iter(options.arms.values())).notes:
+            console.print(f"note: {note}")
+    console.print(result.notice)
+
+
+def _print_state_table(data, notice: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"magnesium states and potassium ({data['source']})")
+    for col in ("feature", "normal Mg", "high Mg", "low Mg"):
+        table.add_column(col, overflow="fold")
+    for row in data["rows"]:
+        table.add_row(row["feature"], row["normal"], row["high"], row["low"])
+    console = _console()
+    console.print(table)
+    console.print(notice)
 
 
 @app.command()

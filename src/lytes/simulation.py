@@ -84,14 +84,26 @@ def _from_labs(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> dict[str, float]
     from .scenario.labs import fit, parse_labs
 
     targets = parse_labs(sc.patient.labs)
-    factors, _ = fit(c, p, baseline_inputs(c, reg), targets, steady.solve)
+    factors, _ = fit(c, p, _chronic_inputs(c, sc, reg), targets, steady.solve)
     return factors
+
+
+def _chronic_inputs(c: Compiled, sc, reg: Regimen) -> np.ndarray:
+    """Baseline inputs; with labs, plus the scenario's medications at their dose-averaged rates (the labs were
+    drawn on them, so the steady state the labs describe includes them)."""
+    u = baseline_inputs(c, reg)
+    if sc.patient.labs and sc.medications:
+        from .scenario.regimen import medication_rates
+
+        for name, rate in medication_rates(sc.medications, "medications").items():
+            u[c.input_index[name]] += rate
+    return u
 
 
 def _start(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> np.ndarray:
     """The state at t = 0: the steady state on the scenario's diet and the patient's conditions, then - if the
     scenario has a history - that history run from it."""
-    y = steady.solve(c, p, baseline_inputs(c, reg))
+    y = steady.solve(c, p, _chronic_inputs(c, sc, reg))
     if sc.history is None:
         return y
     hreg = compile_history(sc)

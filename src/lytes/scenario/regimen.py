@@ -560,22 +560,31 @@ def compile_history(scenario: Scenario) -> Regimen:
         duration_text=history.duration,
     )
     _apply_conditions(reg, history.conditions, "history.conditions")
+    for name, rate in medication_rates(history.medications, "history.medications").items():
+        reg.base[name] = reg.base.get(name, 0.0) + rate
+    return reg
+
+
+def medication_rates(meds: list[MedicationSpec], where: str) -> dict[str, float]:
+    """Ongoing oral medications as dose-averaged rates into their gut depots ({'<class>_oral': amount/h}) - for
+    chronic states (histories, and the steady state of a patient whose labs were drawn on the medications)."""
     table = drugs()
-    for i, med in enumerate(history.medications):
-        where = f"history.medications[{i}]"
+    out: dict[str, float] = {}
+    for i, med in enumerate(meds):
+        here = f"{where}[{i}]"
         name = med.drug.lower()
         if name not in table or table[name]["class"] in ("insulin", "albuterol", "epinephrine"):
             choices = [n for n, d in table.items() if d["class"] not in ("insulin", "albuterol", "epinephrine")]
-            raise InputError(f"{where}.drug", med.drug, f"one of {', '.join(choices)}" + _closest(name, choices))
+            raise InputError(f"{here}.drug", med.drug, f"one of {', '.join(choices)}" + _closest(name, choices))
         spec = table[name]
         if (med.route or "oral") != "oral":
-            raise InputError(f"{where}.route", med.route, "oral (a history's medications are taken by mouth)")
-        dose = _drug_amount(med.dose, f"{where}.dose", name, spec)
-        every = _time(med.every, f"{where}.every")
+            raise InputError(f"{here}.route", med.route, "oral (a chronic medication is taken by mouth)")
+        dose = _drug_amount(med.dose, f"{here}.dose", name, spec)
+        every = _time(med.every, f"{here}.every")
         if every <= 0:
-            raise InputError(f"{where}.every", med.every, "a positive interval")
+            raise InputError(f"{here}.every", med.every, "a positive interval")
         if dose * 24 / every > spec["max_daily"] * (1 + 1e-9):
-            raise InputError(f"{where}.dose", med.dose, f"at most {spec['max_daily']:g} {spec['unit']} of {name} a day")
-        cls = spec["class"]
-        reg.base[f"{cls}_oral"] = reg.base.get(f"{cls}_oral", 0.0) + dose * float(spec["potency"]) / every
-    return reg
+            raise InputError(f"{here}.dose", med.dose, f"at most {spec['max_daily']:g} {spec['unit']} of {name} a day")
+        key = f"{spec['class']}_oral"
+        out[key] = out.get(key, 0.0) + dose * float(spec["potency"]) / every
+    return out

@@ -15,8 +15,14 @@ from .run import CaseResult
 GRADE = {"green": "≤10 %", "yellow": "≤30 %", "red": ">30 %", "-": "-"}
 
 
-PLOTTED = {"clearance": "Mg_serum", "distribution_volume": "Mg_serum", "urinary_recovery": "Mg_urine",
-           "retention": "Mg_urine", "absorbed_fraction": "Mg_urine", "deficit_per_mmol": "K_serum"}
+PLOTTED = {
+    "clearance": "Mg_serum",
+    "distribution_volume": "Mg_serum",
+    "urinary_recovery": "Mg_urine",
+    "retention": "Mg_urine",
+    "absorbed_fraction": "Mg_urine",
+    "deficit_per_mmol": "K_serum",
+}
 
 
 def _figure(cr: CaseResult, path: Path) -> None:
@@ -42,8 +48,16 @@ def _figure(cr: CaseResult, path: Path) -> None:
                 continue
             t = np.array([parse(x, "observed", "h") if isinstance(x, str) else float(x) for x in obs["time"]])
             label = "observed" + (f" ({obs['arm']})" if obs.get("arm") else "")
-            ax.errorbar(t / 24 if days else t, obs["values"], yerr=obs.get("spread"), fmt="o", color="k", ms=4,
-                        capsize=2, label=label)
+            ax.errorbar(
+                t / 24 if days else t,
+                obs["values"],
+                yerr=obs.get("spread"),
+                fmt="o",
+                color="k",
+                ms=4,
+                capsize=2,
+                label=label,
+            )
         ax.set_title(f"{q} [{first.units[q]}]", fontsize=9)
         ax.set_xlabel("time [d]" if days else "time [h]")
         ax.grid(alpha=0.3)
@@ -61,7 +75,9 @@ def _rows(results: list[CaseResult]) -> list[str]:
             obs = "-" if c.check.observed is None else f"{c.check.observed:g}"
             verdict = "pass" if c.passed else ("known failure" if c.check.known_failure else "**FAIL**")
             band = f"{c.check.band[0]:g} to {c.check.band[1]:g}"
-            rows.append(f"| {cr.case.id} | {c.check.name} | {obs} | {c.simulated:.3g} | {band} | {verdict} | {GRADE[c.grade]} |")
+            rows.append(
+                f"| {cr.case.id} | {c.check.name} | {obs} | {c.simulated:.3g} | {band} | {verdict} | {GRADE[c.grade]} |"
+            )
     return rows
 
 

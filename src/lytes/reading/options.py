@@ -1,0 +1,107 @@
+"""Simulated options for an assessed patient: the virtual patient is built from the labs (``patient.labs``) and the
+standard options run side by side for 72 h. Simulations, not orders."""
+
+from __future__ import annotations
+
+from .assess import MG_SOURCES, Assessment
+
+LOW_OPTIONS = {
+    "K_alone": {
+        "description": "oral KCl 40 mmol every 8 h",
+        "interventions": [
+            {"at": "0 h", "give": "KCl", "route": "oral", "dose": "40 mmol", "every": "8 h", "for": "3 d"}
+        ],
+    },
+    "Mg_alone": {
+        "description": "IV MgSO4 4 g over 4 h daily",
+        "interventions": [
+            {"at": "0 h", "give": "MgSO4", "route": "iv", "dose": "4 g", "over": "4 h", "every": "24 h", "for": "3 d"}
+        ],
+    },
+    "Mg_and_K": {
+        "description": "IV MgSO4 4 g over 4 h daily with oral KCl 40 mmol every 8 h",
+        "interventions": [
+            {"at": "0 h", "give": "MgSO4", "route": "iv", "dose": "4 g", "over": "4 h", "every": "24 h", "for": "3 d"},
+            {"at": "0 h", "give": "KCl", "route": "oral", "dose": "40 mmol", "every": "8 h", "for": "3 d"},
+        ],
+    },
+}
+HIGH_OPTIONS = {
+    "stop_source": {"description": "stop the Mg source, supportive care"},
+    "calcium": {
+        "description": "calcium gluconate 2 g IV over 10 min",
+        "interventions": [{"at": "0 h", "give": "Ca gluconate", "route": "iv", "dose": "2 g", "over": "10 min"}],
+    },
+    "loop_and_saline": {
+        "description": "furosemide 80 mg IV with 2 L 0.9 % saline over 6 h",
+        "interventions": [
+            {"at": "0 h", "give": "furosemide", "route": "iv", "dose": "80 mg"},
+            {"at": "0 h", "give": "NaCl", "route": "iv", "volume": "2 L", "concentration": "0.9 %", "over": "6 h"},
+        ],
+    },
+    "hemodialysis": {
+        "description": "4 h haemodialysis (dialysate K 3, Mg 0.5, Ca 1.5 mmol/L)",
+        "interventions": [
+            {
+                "at": "1 h",
+                "event": "hemodialysis",
+                "for": "4 h",
+                "dialysate": {"K": "3 mmol/L", "Mg": "0.5 mmol/L", "Ca": "1.5 mmol/L"},
+            }
+        ],
+    },
+}
+HIGH_CODES = {"hypermagnesemia", "hyperkalemia"}
+
+
+def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str], conditions: list[str]):
+    """The options scenario (a dict) for this assessment: low-K/Mg options, or high-Mg/K options."""
+    from ..scenario.regimen import drugs
+
+    labs = {ion: f"{a.labs[ion]} mmol/L" for ion in ("K", "Mg", "Ca") if ion in a.labs}
+    patient = {
+        "weight": f"{weight_kg} kg",
+        "sex": sex,
+        "age": f"{age} y",
+        "labs": labs,
+        "conditions": [c for c in conditions if c not in ("ckd",)],
+    }
+    if a.egfr is not None:
+        patient["egfr"] = f"{a.egfr} mL/min/1.73m2"
+    table = drugs()
+    medications = [
+        {"drug": m, "dose": _usual_dose(m), "every": "12 h" if m == "furosemide" else "24 h"}
+        for m in meds
+        if m in table and table[m]["class"] not in ("insulin", "albuterol", "epinephrine") and m not in MG_SOURCES
+    ]
+    high = bool(HIGH_CODES & set(a.codes()))
+    return {
+        "name": "lytes assess: simulated options" + (" for high Mg/K" if high else " for low K/Mg"),
+        "patient": patient,
+        "medications": medications,
+        "arms": HIGH_OPTIONS if high else LOW_OPTIONS,
+        "duration": "72 h",
+    }
+
+
+def _usual_dose(drug: str) -> str:
+    return {
+        "furosemide": "40 mg",
+        "hydrochlorothiazide": "25 mg",
+        "propranolol": "40 mg",
+        "atenolol": "50 mg",
+        "omeprazole": "20 mg",
+        "esomeprazole": "20 mg",
+        "pantoprazole": "40 mg",
+        "spironolactone": "25 mg",
+        "lisinopril": "10 mg",
+        "amiloride": "5 mg",
+    }.get(drug, "10 mg")
+
+
+def table_at(comparison, times=(24, 48, 72)) -> dict:
+    """{arm: {quantity: [value at each time]}} for K, Mg and ionized Ca."""
+    return {
+        arm: {q: [round(r.at(q, t), 2) for t in times] for q in ("K_serum", "Mg_serum", "Ca_ionized")}
+        for arm, r in comparison.arms.items()
+    }

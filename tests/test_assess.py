@@ -1,0 +1,159 @@
+"""lytes assess: each finding code fires on a patient where it must and not on one where it must not."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import lytes
+from lytes.errors import InputError
+
+NORMAL = {"K": "4.2 mmol/L", "Mg": "0.85 mmol/L", "Na": "140 mmol/L", "Ca": "2.4 mmol/L", "creatinine": "0.9 mg/dL"}
+
+CASES = [
+    # code, labs/options that must fire it, labs/options where it must not
+    ("hypokalemia", {"labs": {"K": "3.1 mmol/L"}}, {"labs": NORMAL}),
+    ("hyperkalemia", {"labs": {"K": "6.1 mEq/L"}}, {"labs": NORMAL}),
+    ("hypomagnesemia", {"labs": {"Mg": "1.2 mg/dL"}}, {"labs": NORMAL}),
+    ("hypermagnesemia", {"labs": {"Mg": "3.0 mEq/L"}}, {"labs": NORMAL}),
+    ("hypocalcemia", {"labs": {"iCa": "0.95 mmol/L"}}, {"labs": NORMAL}),
+    ("hyponatremia", {"labs": {"Na": "128 mmol/L"}}, {"labs": NORMAL}),
+    ("hypernatremia", {"labs": {"Na": "151 mmol/L"}}, {"labs": NORMAL}),
+    ("check_magnesium", {"labs": {"K": "3.0 mmol/L"}}, {"labs": {"K": "3.0 mmol/L", "Mg": "0.8 mmol/L"}}),
+    (
+        "mg_deficiency_refractory_hypokalemia",
+        {"labs": {"K": "2.9 mmol/L", "Mg": "1.1 mg/dL"}},
+        {"labs": {"K": "2.9 mmol/L", "Mg": "2.0 mg/dL"}},
+    ),
+    (
+        "renal_mg_wasting",
+        {"labs": {"Mg": "0.5 mmol/L"}, "urine": {"Mg": "3 mmol/day"}},
+        {"labs": {"Mg": "0.5 mmol/L"}, "urine": {"Mg": "0.4 mmol/day"}},
+    ),
+    (
+        "extrarenal_mg_loss",
+        {"labs": {"Mg": "0.5 mmol/L"}, "urine": {"Mg": "0.4 mmol/day"}},
+        {"labs": {"Mg": "0.5 mmol/L"}, "urine": {"Mg": "3 mmol/day"}},
+    ),
+    (
+        "hypermagnesemia_renal_risk",
+        {"labs": {"creatinine": "4.5 mg/dL"}, "meds": ["Mg hydroxide"], "age": 75},
+        {"labs": {"creatinine": "0.9 mg/dL"}, "meds": ["Mg hydroxide"]},
+    ),
+    (
+        "beta_blocker_hyperkalemia_risk",
+        {"labs": {"K": "5.4 mmol/L"}, "meds": ["propranolol"]},
+        {"labs": {"K": "4.0 mmol/L", "creatinine": "0.9 mg/dL"}, "meds": ["propranolol"]},
+    ),
+    (
+        "diuretic_depletion",
+        {"labs": {"K": "3.2 mmol/L", "Mg": "0.8 mmol/L"}, "meds": ["furosemide"]},
+        {"labs": {"K": "3.2 mmol/L", "Mg": "0.8 mmol/L"}},
+    ),
+    ("ecg_potassium", {"labs": {"K": "6.8 mmol/L"}}, {"labs": {"K": "5.2 mmol/L"}}),
+    ("mg_toxicity", {"labs": {"Mg": "3.8 mmol/L"}}, {"labs": {"Mg": "1.2 mmol/L"}}),
+]
+
+
+@pytest.mark.parametrize("code, fires, quiet", CASES, ids=[c[0] for c in CASES])
+def test_finding_fires_only_where_it_should(code, fires, quiet):
+    assert code in lytes.assess(**fires).codes()
+    assert code not in lytes.assess(**quiet).codes()
+
+
+def test_every_code_of_the_issue_is_covered():
+    assert {c[0] for c in CASES} == set(__import__("lytes.reading.assess", fromlist=["texts"]).texts())
+
+
+def test_severity_follows_thresholds():
+    def severity(labs, code):
+        return next(f.severity for f in lytes.assess(labs).findings if f.code == code)
+
+    assert severity({"K": "2.3 mmol/L"}, "hypokalemia") == "urgent"
+    assert severity({"K": "3.3 mmol/L"}, "hypokalemia") == "warn"
+    assert severity({"K": "8.2 mmol/L"}, "ecg_potassium") == "urgent"
+    assert severity({"Mg": "2.2 mmol/L"}, "mg_toxicity") == "info"
+
+
+def test_units_and_egfr_from_creatinine():
+    a = lytes.assess({"Mg": "1.1 mg/dL", "K": "2.9 mEq/L", "creatinine": "124 umol/L"}, age=70, sex="male")
+    assert a.labs["Mg"] == pytest.approx(1.1 / 2.431, abs=0.005)
+    assert a.egfr == pytest.approx(53, abs=2)  # CKD-EPI 2021, creatinine 1.4 mg/dL, 70-year-old man
+
+
+def test_missing_values_are_reported_not_errors():
+    a = lytes.assess({"K": "3.0 mmol/L"})
+    assert any(m.startswith("Mg") for m in a.missing)
+
+
+@pytest.mark.parametrize(
+    "labs, field",
+    [
+        ({"K": "45 mmol/L"}, "lab K"),
+        ({"Mg": "-1 mg/dL"}, "lab Mg"),
+        ({"creatinine": "0 mg/dL"}, "lab creatinine"),
+        ({"Zn": "1 mmol/L"}, "lab Zn"),
+        ({"K": "4 g"}, "lab K"),
+    ],
+)
+def test_impossible_labs_are_refused(labs, field):
+    with pytest.raises(InputError) as info:
+        lytes.assess(labs)
+    assert info.value.field == field
+
+
+def test_cli_worked_example_with_simulated_options(tmp_path):
+    png = tmp_path / "options.png"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lytes",
+            "assess",
+            "--lab",
+            "K=2.9 mmol/L",
+            "--lab",
+            "Mg=1.1 mg/dL",
+            "--lab",
+            "creatinine=1.4 mg/dL",
+            "--age",
+            "70",
+            "--sex",
+            "male",
+            "--weight",
+            "80kg",
+            "--med",
+            "furosemide",
+            "--condition",
+            "heart_failure",
+            "--simulate",
+            "--json",
+            "--plot",
+            str(png),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert "mg_deficiency_refractory_hypokalemia" in [f["code"] for f in data["findings"]]
+    assert set(data["options"]["arms"]) == {"K_alone", "Mg_alone", "Mg_and_K"}
+    k_and_mg = data["options"]["arms"]["Mg_and_K"]
+    assert k_and_mg["K_serum"][-1] > 2.9 and k_and_mg["Mg_serum"][-1] > 0.6  # repletion raises both
+    assert "not a prescription" in data["notice"] and png.stat().st_size > 10_000
+
+
+def test_cli_bad_lab_exits_2():
+    proc = subprocess.run(
+        [sys.executable, "-m", "lytes", "assess", "--lab", "K=45 mmol/L"], capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "living patient" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_run_summary_shows_findings_when_they_appear():
+    proc = subprocess.run(
+        [sys.executable, "-m", "lytes", "run", "mgso4_renal_impairment"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0
+    assert "hypermagnesemia" in proc.stdout and "t = " in proc.stdout
