@@ -56,7 +56,7 @@ HIGH_CODES = {"hypermagnesemia", "hyperkalemia"}
 
 def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str], conditions: list[str]):
     """The options scenario (a dict) for this assessment: low-K/Mg options, or high-Mg/K options."""
-    from ..scenario.regimen import drugs
+    from ..scenario.regimen import ACUTE_ONLY, drugs
 
     labs = {ion: f"{a.labs[ion]} mmol/L" for ion in ("K", "Mg", "Ca") if ion in a.labs}
     patient = {
@@ -72,7 +72,7 @@ def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: li
     medications = [
         {"drug": m, "dose": _usual_dose(m), "every": "12 h" if m == "furosemide" else "24 h"}
         for m in meds
-        if m in table and table[m]["class"] not in ("insulin", "albuterol", "epinephrine") and m not in MG_SOURCES
+        if m in table and table[m]["class"] not in ACUTE_ONLY and m not in MG_SOURCES
     ]
     high = bool(HIGH_CODES & set(a.codes()))
     return {

@@ -388,14 +388,23 @@ def _give_drug(reg: Regimen, item, where: str, name: str, start: float, med: boo
         reg.jumps.append(Jump(t, state, amount))
 
 
-def _medications(reg: Regimen, meds: list[MedicationSpec], where: str) -> None:
+ACUTE_ONLY = ("insulin", "albuterol", "epinephrine")  # drug classes given as doses, not ongoing medications
+
+
+def _medication(med: MedicationSpec, here: str) -> tuple[str, dict]:
+    """The medication's name and drug-table entry; an unknown (or dose-only) drug is refused with a suggestion."""
     table = drugs()
+    name = med.drug.lower()
+    if name not in table or table[name]["class"] in ACUTE_ONLY:
+        choices = [n for n, d in table.items() if d["class"] not in ACUTE_ONLY]
+        raise InputError(f"{here}.drug", med.drug, f"one of {', '.join(choices)}" + _closest(name, choices))
+    return name, table[name]
+
+
+def _medications(reg: Regimen, meds: list[MedicationSpec], where: str) -> None:
     for i, med in enumerate(meds):
         here = f"{where}[{i}]"
-        name = med.drug.lower()
-        if name not in table or table[name]["class"] in ("insulin", "albuterol", "epinephrine"):
-            choices = [n for n, d in table.items() if d["class"] not in ("insulin", "albuterol", "epinephrine")]
-            raise InputError(f"{here}.drug", med.drug, f"one of {', '.join(choices)}" + _closest(name, choices))
+        name, _ = _medication(med, here)
         start = _time(med.at, f"{here}.at")
         _give_drug(reg, med, here, name, start, med=True)
 
@@ -568,15 +577,10 @@ def compile_history(scenario: Scenario) -> Regimen:
 def medication_rates(meds: list[MedicationSpec], where: str) -> dict[str, float]:
     """Ongoing oral medications as dose-averaged rates into their gut depots ({'<class>_oral': amount/h}) - for
     chronic states (histories, and the steady state of a patient whose labs were drawn on the medications)."""
-    table = drugs()
     out: dict[str, float] = {}
     for i, med in enumerate(meds):
         here = f"{where}[{i}]"
-        name = med.drug.lower()
-        if name not in table or table[name]["class"] in ("insulin", "albuterol", "epinephrine"):
-            choices = [n for n, d in table.items() if d["class"] not in ("insulin", "albuterol", "epinephrine")]
-            raise InputError(f"{here}.drug", med.drug, f"one of {', '.join(choices)}" + _closest(name, choices))
-        spec = table[name]
+        name, spec = _medication(med, here)
         if (med.route or "oral") != "oral":
             raise InputError(f"{here}.route", med.route, "oral (a chronic medication is taken by mouth)")
         dose = _drug_amount(med.dose, f"{here}.dose", name, spec)
