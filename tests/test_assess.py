@@ -157,3 +157,14 @@ def test_run_summary_shows_findings_when_they_appear():
     )
     assert proc.returncode == 0
     assert "hypermagnesemia" in proc.stdout and "t = " in proc.stdout
+
+
+def test_high_mg_options_compare_stop_calcium_diuresis_and_dialysis():
+    from lytes.reading.options import scenario_for, table_at
+
+    a = lytes.assess({"Mg": "3.5 mmol/L", "K": "5.6 mmol/L", "creatinine": "3.0 mg/dL"}, age=65, meds=["MgSO4"])
+    assert {"hypermagnesemia", "hypermagnesemia_renal_risk", "mg_toxicity"} <= set(a.codes())
+    options = lytes.simulate(scenario_for(a, 65, "male", 75, ["mgso4"], []), every=1.0)
+    values = table_at(options)
+    assert set(values) == {"stop_source", "calcium", "loop_and_saline", "hemodialysis"}
+    assert values["hemodialysis"]["Mg_serum"][0] < values["stop_source"]["Mg_serum"][0]  # dialysis lowers Mg fastest

@@ -77,15 +77,14 @@ def _run(c: Compiled, p: np.ndarray, reg: Regimen, y0: np.ndarray, t: np.ndarray
     return integrate(c, p, y0, segments(c, reg, u0), t)
 
 
-def _from_labs(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> dict[str, float]:
-    """Hook factors that make the steady state match the patient's labs (empty without labs)."""
+def _from_labs(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> tuple[dict[str, float], np.ndarray | None]:
+    """Hook values that make the steady state match the patient's labs, and that state (empty, None without labs)."""
     if not sc.patient.labs:
-        return {}
+        return {}, None
     from .scenario.labs import fit, parse_labs
 
     targets = parse_labs(sc.patient.labs)
-    factors, _ = fit(c, p, _chronic_inputs(c, sc, reg), targets, steady.solve)
-    return factors
+    return fit(c, p, _chronic_inputs(c, sc, reg), targets, steady.solve)
 
 
 def _chronic_inputs(c: Compiled, sc, reg: Regimen) -> np.ndarray:
@@ -100,10 +99,13 @@ def _chronic_inputs(c: Compiled, sc, reg: Regimen) -> np.ndarray:
     return u
 
 
-def _start(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> np.ndarray:
+def _start(c: Compiled, p: np.ndarray, sc, reg: Regimen, initial_only: dict | None = None, guess=None) -> np.ndarray:
     """The state at t = 0: the steady state on the scenario's diet and the patient's conditions, then - if the
     scenario has a history - that history run from it."""
-    y = steady.solve(c, p, _chronic_inputs(c, sc, reg))
+    u = _chronic_inputs(c, sc, reg)
+    for name, value in (initial_only or {}).items():
+        u[c.input_index[name]] = value
+    y = steady.solve(c, p, u, guess)
     if sc.history is None:
         return y
     hreg = compile_history(sc)
@@ -132,13 +134,15 @@ def simulate(scenario, every: float | None = None, parameters: dict[str, float] 
         if unknown:
             raise InputError("parameters", sorted(unknown)[0], "names from the parameter table (lytes params)")
     p = parameter_vector(reg.patient.model_parameters(), c, parameters)
-    factors = _from_labs(c, p, sc, reg)
-    if factors:
+    factors, y_labs = _from_labs(c, p, sc, reg)
+    initial_only = {k: v for k, v in factors.items() if k.startswith("iv_")}  # a source that stops at t = 0
+    factors = {k: v for k, v in factors.items() if k not in initial_only}
+    if factors or initial_only:
         from .scenario.labs import describe
 
         reg.base.update(factors)
-        reg.notes += describe(factors)
-    y0 = _start(c, p, sc, reg)
+        reg.notes += describe({**factors, **initial_only})
+    y0 = _start(c, p, sc, reg, initial_only, y_labs)
     t = _grid(reg.duration, every)
     if not sc.arms:
         Y, U = _run(c, p, reg, y0, t)

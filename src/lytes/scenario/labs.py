@@ -47,23 +47,37 @@ def parse_labs(labs: dict[str, str], where: str = "patient.labs") -> dict[str, f
     return out
 
 
-def fit(c, p, u0: np.ndarray, targets: dict[str, float], solve) -> tuple[dict[str, float], np.ndarray]:
-    """Hook factors whose steady state matches the targets, and that steady state.
+def _hooks(c, p, u0, targets, solve) -> dict[str, tuple[str, str, tuple[float, float]]]:
+    """Per ion: (input, 'scale' or 'add', search interval). A Mg above the normal range is an ongoing Mg gain (a
+    source: infusion, laxative) added at a rate, not a change of gut absorption, which cannot reach it."""
+    hooks = {ion: (HOOK[ion], "scale", (-np.log(50), np.log(50))) for ion in targets}
+    if targets.get("Mg", 0) > 1.0:
+        hooks["Mg"] = ("iv_Mg", "add", (0.0, np.log(1 + 40 / 0.05)))
+    return hooks
 
-    Each lab is matched in turn by bisection on the log of its factor (K wasting also depends on Mg, so the round is
-    repeated until all match to 0.1 %), continuing from the previous steady state.
+
+def fit(c, p, u0: np.ndarray, targets: dict[str, float], solve) -> tuple[dict[str, float], np.ndarray]:
+    """Hook values whose steady state matches the targets, and that steady state.
+
+    Each lab is matched in turn by bisection (K wasting also depends on Mg, so the round is repeated until all match
+    to 0.1 %), continuing from the previous steady state.
     """
     from scipy.optimize import brentq
 
     ions = list(targets)
-    index = {ion: c.input_index[HOOK[ion]] for ion in ions}
-    logs = {ion: 0.0 for ion in ions}
+    hooks = _hooks(c, p, u0, targets, solve)
+    index = {ion: c.input_index[hooks[ion][0]] for ion in ions}
+    xs = {ion: 0.0 for ion in ions}
     last = [solve(c, p, u0)]
+
+    def value(ion, x):
+        k = index[ion]
+        return u0[k] * np.exp(x) if hooks[ion][1] == "scale" else u0[k] + 0.05 * (np.exp(x) - 1)
 
     def steady_at(values):
         u = u0.copy()
-        for ion, lf in values.items():
-            u[index[ion]] = u0[index[ion]] * np.exp(lf)
+        for ion, x in values.items():
+            u[index[ion]] = value(ion, x)
         try:
             y = solve(c, p, u, last[0])
         except RuntimeError:
@@ -78,25 +92,26 @@ def fit(c, p, u0: np.ndarray, targets: dict[str, float], solve) -> tuple[dict[st
 
     for _ in range(8):
         for ion in ions:
+            sign = SIGN[ion] if hooks[ion][1] == "scale" else 1.0
 
-            def gap(lf, ion=ion):
+            def gap(x, ion=ion, sign=sign):
                 try:
-                    return np.log(level(ion, {**logs, ion: lf}) / targets[ion])
+                    return np.log(level(ion, {**xs, ion: x}) / targets[ion])
                 except RuntimeError:  # no steady state this far out: beyond any target on that side
-                    return SIGN[ion] * np.sign(lf) * 10.0
+                    return sign * np.sign(x) * 10.0
 
             try:
-                logs[ion] = brentq(gap, -np.log(50), np.log(50), xtol=1e-6)
+                xs[ion] = brentq(gap, *hooks[ion][2], xtol=1e-6)
             except (ValueError, RuntimeError):
                 raise InputError(
                     f"patient.labs.{ion}",
                     f"{targets[ion]:.3g} mmol/L",
                     "a value lytes can reach as a chronic steady state of this patient and diet",
                 ) from None
-        if all(abs(np.log(level(ion, logs) / targets[ion])) < 1e-3 for ion in ions):
+        if all(abs(np.log(level(ion, xs) / targets[ion])) < 1e-3 for ion in ions):
             break
-    u, y = steady_at(logs)
-    return {HOOK[ion]: float(np.exp(lf)) for ion, lf in logs.items()}, y
+    u, y = steady_at(xs)
+    return {hooks[ion][0]: float(value(ion, xs[ion])) for ion in ions}, y
 
 
 def describe(factors: dict[str, float]) -> list[str]:
@@ -107,6 +122,12 @@ def describe(factors: dict[str, float]) -> list[str]:
     }
     notes = []
     for hook, f in factors.items():
+        if hook == "iv_Mg":
+            notes.append(
+                f"initial state estimated from labs: an ongoing Mg gain of {f:.2f} mmol/h (the Mg source) "
+                "held the patient there; it stops at t = 0"
+            )
+            continue
         what, up, down = words[hook]
         meaning = up if f > 1 else down
         notes.append(f"initial state estimated from labs: {what} x{f:.2f} ({meaning}), kept through the run")
