@@ -319,11 +319,13 @@ def _urine_mg(urine: dict[str, str], plasma_mg: float, plasma_cr_mg_dl: float | 
     return fe, per_day
 
 
-def findings_over_time(result, meds=(), egfr: float | None = None, every_h: float = 1.0) -> list[tuple[float, Finding]]:
-    """Each finding code with the first time (h) it appears in a simulated run (K, Mg, Na and ionized Ca)."""
+def findings_over_time(result, meds=(), egfr: float | None = None, every_h: float | None = None) -> list:
+    """Each finding code with the first time (h) it appears in a simulated run (K, Mg, Na and ionized Ca), read
+    hourly (or at ~2000 points over long runs)."""
     import numpy as np
 
     seen: dict[str, tuple[float, Finding]] = {}
+    every_h = every_h or max(1.0, result.time_h[-1] / 2000)
     times = np.arange(0.0, result.time_h[-1] + 1e-9, every_h)
     for t in times:
         values = {
