@@ -181,3 +181,11 @@ def test_cli_runs_arms_side_by_side_and_as_json():
     )
     data = json.loads(proc.stdout)
     assert set(data["arms"]) == {"K_Mg_free_fluid", "K_Mg_fluid"}
+
+
+def test_a_meal_lowers_k_through_insulin():
+    # V08 (Preston 2015): a K-free meal lowers serum K by 0.4-0.8 mmol/L over ~90 min, then it recovers
+    r = lytes.simulate(scenario("5 h", interventions=[{"at": "0 h", "event": "meal", "dose": "75 g"}]), every=0.25)
+    fall = r["K_serum"].min() - r["K_serum"][0]
+    assert -0.8 <= fall <= -0.4
+    assert r["K_serum"][-1] > r["K_serum"].min() + 0.2

@@ -68,7 +68,12 @@ def _data(name: str) -> dict:
 
 
 def drugs() -> dict:
-    return _data("drugs.yaml")
+    """Drugs a scenario can give or take (the meal entry of drugs.yaml is used by the meal event only)."""
+    return {k: v for k, v in _data("drugs.yaml").items() if not v.get("event_only")}
+
+
+def meal_insulin_per_gram() -> float:
+    return float(_data("drugs.yaml")["meal"]["potency"])
 
 
 def conditions() -> dict:
@@ -460,6 +465,14 @@ def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, session
             if not 0 <= value <= 200:
                 raise InputError(f"{where}.{key}.{ion}", fluid.get(ion), "a concentration from 0 to 200 mmol/L")
             reg.changes.append(Change(start, end, f"dialysate_{ion}", value, "set"))
+    elif kind == "meal":
+        # a meal's carbohydrate releases endogenous insulin, which drives K into cells (its ions are in the diet)
+        if iv.dose is None:
+            raise InputError(f"{where}.dose", None, "the meal's carbohydrate, e.g. '75 g'")
+        grams = parse(iv.dose, f"{where}.dose", "g", "the meal's carbohydrate in g, e.g. '75 g'")
+        if not 0 < grams <= 300:
+            raise InputError(f"{where}.dose", iv.dose, "0 to 300 g of carbohydrate")
+        reg.jumps.append(Jump(start, "insulin_depot", grams * meal_insulin_per_gram()))
     elif kind == "diet":
         if iv.diet is None:
             raise InputError(f"{where}.diet", None, "the new diet, e.g. {K: 40 mmol/day}")
@@ -478,7 +491,7 @@ def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, session
         if not stopped:
             reg.notes.append(f"{where}: no {iv.give} infusion was running at {iv.at}")
     else:
-        allowed = ("tissue_breakdown", "hemodialysis", "crrt", "diet", "stop")
+        allowed = ("tissue_breakdown", "hemodialysis", "crrt", "diet", "meal", "stop")
         raise InputError(f"{where}.event", iv.event, f"one of {', '.join(allowed)}" + _closest(kind, allowed))
 
 

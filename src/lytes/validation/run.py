@@ -87,7 +87,25 @@ def _hours(text) -> float:
     return parse(text, "validation", "h") if isinstance(text, str) else float(text)
 
 
+CHECK_KEYS = {
+    "name",
+    "metric",
+    "quantity",
+    "arm",
+    "minus_arm",
+    "at",
+    "window",
+    "band",
+    "observed",
+    "known_failure",
+    "dose_mmol",
+}
+
+
 def _check(d: dict) -> Check:
+    unknown = set(d) - CHECK_KEYS
+    if unknown:
+        raise ValueError(f"validation check {d.get('name')!r} has unknown keys {sorted(unknown)}")
     window = tuple(_hours(x) for x in d["window"]) if "window" in d else None
     return Check(
         name=d["name"],
