@@ -7,12 +7,6 @@ import re
 
 from .errors import InputError
 
-MG_MOLAR_MASS = 24.305  # g/mol
-CA_MOLAR_MASS = 40.078
-K_MOLAR_MASS = 39.098
-NA_MOLAR_MASS = 22.990
-CREATININE_MOLAR_MASS = 113.12
-
 
 @functools.lru_cache(maxsize=1)
 def registry():

@@ -130,18 +130,10 @@ def _finding(code: str, severity: str, values: dict, summary: str) -> Finding:
     return Finding(code, severity, values, summary, t["mechanism"], t["consider"], list(t["sources"]))
 
 
-def assess(
-    labs: dict[str, str],
-    age: float = 60,
-    sex: str = "male",
-    meds: list[str] = (),
-    conditions: list[str] = (),
-    urine: dict[str, str] | None = None,
-    egfr: float | None = None,
-) -> Assessment:
-    """Read the labs (strings with units) into findings."""
+def assess(labs: dict[str, str], **options) -> Assessment:
+    """Read the labs (strings with units) into findings; ``options`` as for :func:`assess_values`."""
     values = dict(parse_lab(name, text, f"lab {name}") for name, text in labs.items())
-    return assess_values(values, age, sex, meds, conditions, urine, egfr)
+    return assess_values(values, **options)
 
 
 def assess_values(
