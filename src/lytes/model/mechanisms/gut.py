@@ -56,12 +56,15 @@ def build(m: ModelBuilder) -> None:
     m.flux("Mg_absorption_transcellular", mg_factor * trpm6 * vmax * mg_gut / (km + mg_gut), "Mg_gut", "Mg_ecf")
     m.flux("Mg_absorption_paracellular", mg_factor * k_para * mg_gut, "Mg_gut", "Mg_ecf")
     m.flux("Mg_faecal", k_tr * mg_gut, "Mg_gut", "Mg_faeces")
+    # endogenous faecal Mg: secreted into the gut and not reclaimed (the isotope-measured obligatory loss), falling
+    # with serum UF Mg (less than in proportion); it keeps the balance negative on a Mg-free diet (Shils 1969; Fatemi 1991)
     endo_mg = m.param("Mg_endogenous_faecal_ref", "mmol/h")
-    k_endo_mg = m.derive("k_Mg_endogenous", endo_mg / m.sym("Mg_uf_ref"))
-    m.flux("Mg_endogenous_secretion", k_endo_mg * m.sym("Mg_uf"), "Mg_ecf", "Mg_gut")
+    relative = m.sym("Mg_uf") / m.sym("Mg_uf_ref")
+    endo_exp = m.param("Mg_endogenous_faecal_exponent", "1")
+    m.flux("Mg_endogenous_loss", endo_mg * relative**endo_exp, "Mg_ecf", "Mg_faeces")
 
     # net Mg absorption of the reference diet (solves the lumen's steady state): used to calibrate the kidney
-    intake = m.param("diet_Mg_ref", "mmol/h") + endo_mg
+    intake = m.param("diet_Mg_ref", "mmol/h")
     lin = k_para + k_tr
     b = lin * km + vmax - intake
     lumen_ref = (-b + sp.sqrt(b**2 + 4 * lin * intake * km)) / (2 * lin)
@@ -74,7 +77,10 @@ def build(m: ModelBuilder) -> None:
     k_abs_ca = m.derive("k_absorption_Ca", k_tr_ca * fa_ca / (1 - fa_ca))
     vitd = m.param("Ca_absorption_pth_exponent", "1")
     ca_factor = m.input("Ca_absorption_factor", "1", "unexplained change of gut Ca absorption, from labs", 1.0)
-    m.flux("Ca_absorption", ca_factor * k_abs_ca * m.sym("PTH_action") ** vitd * ca_gut, "Ca_gut", "Ca_ecf")
+    # part of Ca absorption is paracellular and needs no calcitriol, so it persists when PTH fails
+    passive = m.param("Ca_absorption_passive_share", "1")
+    active = passive + (1 - passive) * m.sym("PTH_action") ** vitd
+    m.flux("Ca_absorption", ca_factor * k_abs_ca * active * ca_gut, "Ca_gut", "Ca_ecf")
     m.flux("Ca_faecal", k_tr_ca * ca_gut, "Ca_gut", "Ca_faeces")
     endo_ca = m.param("Ca_endogenous_faecal_ref", "mmol/h")
     k_endo_ca = m.derive("k_Ca_endogenous", endo_ca / m.sym("Ca_uf_ref"))

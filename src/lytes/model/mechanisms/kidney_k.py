@@ -10,7 +10,9 @@ Plasma K acts on secretion with an acute elasticity of ~10 (Preston's urinary K 
 ~12 during an oral load) but a chronic one of ~3 (K intake changes move serum K little): K_a is the plasma K the
 distal nephron has adapted to, following plasma K over about a day. In CKD the remaining nephrons secrete more each (nephron = (GFR/GFR_ref)^(1 - a), a ~ 0.9).
 
-ROMK block by cytosolic Mg: beta = (1 + Mg_i,ref/K_romk) / (1 + Mg_i/K_romk): halving Mg_i raises beta ~20 %.
+ROMK block by cytosolic Mg: beta = (1 + (Mg_i,ref/K_romk)^n) / (1 + (Mg_i/K_romk)^n): the open share of ROMK's outward
+(secretory) current at the reference free Mg is 1/(1 + (Mg_i,ref/K_romk)^n); the fall of cytosolic Mg in deficiency
+(20-35 %) releases it.
 
 References
 ----------
@@ -52,8 +54,8 @@ def build(m: ModelBuilder) -> None:
     ) * m.sym("distal_Na_delivery") ** m.param("K_secretion_Na_delivery_exponent", "1")
 
     # apical conductance: plasma K, ROMK block by cytosolic Mg, external Mg
-    k_romk = m.param("ROMK_Mg_block_K", "mmol/L")
-    beta = (1 + m.sym("Mg_i_ref") / k_romk) / (1 + m.sym("Mg_i") / k_romk)
+    k_romk, n_romk = m.param("ROMK_Mg_block_K", "mmol/L"), m.param("ROMK_Mg_block_hill", "1")
+    beta = (1 + (m.sym("Mg_i_ref") / k_romk) ** n_romk) / (1 + (m.sym("Mg_i_renal") / k_romk) ** n_romk)
     k_ext, thr, width = m.param("ROMK_external_Mg_K", "mmol/L"), m.sym("high_Mg_threshold"), m.sym("high_Mg_width")
     ext = (1 + softplus(m.sym("Mg_tot_ref") - thr, width) / k_ext) / (
         1 + softplus(m.sym("Mg_tot") - thr, width) / k_ext

@@ -6,7 +6,8 @@
   (input ``tal_Mg_factor``).
 - Distal convoluted tubule: transcellular through TRPM6, saturable - reabsorption r(c) is the smaller root of
   theta r^2 - (c + T) r + c T = 0 with c the Mg delivered per litre of filtrate and T its capacity: nearly all of a
-  small delivery is taken up (FE_Mg < 2 % in extrarenal deficiency), the excess of a large one passes. T is scaled
+  small delivery is taken up, the excess of a large one passes; a fixed share of the filtered Mg escapes whatever the
+  TAL and TRPM6 do, so FE_Mg in extrarenal deficiency stays ~0.5-2 % and urine Mg ~0.3-1 mmol/day, not ~0 (Elisaf 1997). T is scaled
   by TRPM6 adaptation, thiazides and Gitelman syndrome (input ``dct_Mg_factor``), and calibrated so that urine Mg
   equals net gut absorption of the reference diet.
 
@@ -14,7 +15,8 @@ References
 ----------
 de Baaij JHF et al. Physiol Rev 2015 (PT 10-25 %, TAL 50-70 %, DCT 5-10 %; DCT fine-tunes).
 Rude RK et al. ~1980 (TmMg ~0.58 mmol/L filtrate). Tucker BM et al. JAMA 2020 (FE_Mg < 2 % extrarenal, > 4 % renal).
-Riccardi & Brown 2010 (CaSR in the TAL).
+Riccardi & Brown 2010 (CaSR in the TAL). Elisaf M et al. Magnes Res 1997 (FE_Mg 0.5-2.7 %, median 1.4 %, in
+extrarenal hypomagnesaemia).
 """
 
 import sympy as sp
@@ -38,7 +40,9 @@ def build(m: ModelBuilder) -> None:
     # at the reference state the CaSR leaves TAL_CaSR_open = f_tal_ref / f_tal_max of the TAL open (kidney_ca)
     casr_ref = m.sym("Ca_fraction_TAL_ref") / m.sym("Ca_fraction_TAL_max")
     delivered_ref = c_ref * (1 - f_pt) * (1 - f_tal_max * casr_ref)
-    r_ref = delivered_ref - m.sym("Mg_net_absorption_ref") / gfr_ref
+    # a share of the filtered Mg escapes whatever the TAL and TRPM6 do (the floor of FE_Mg in extrarenal deficiency)
+    floor = m.param("Mg_FE_floor", "1")
+    r_ref = delivered_ref - (m.sym("Mg_net_absorption_ref") / gfr_ref - floor * c_ref)
     t_ref = m.derive("Mg_DCT_capacity", r_ref * (delivered_ref - theta * r_ref) / (delivered_ref - r_ref))
 
     # the CaSR closes the TAL to Mg as ionized Mg rises, steeply above normal (Mg overload is excreted)
@@ -51,4 +55,4 @@ def build(m: ModelBuilder) -> None:
     t = t_ref * dct
     reabsorbed = ((delivered + t) - sp.sqrt((delivered + t) ** 2 - 4 * theta * delivered * t)) / (2 * theta)
     m.var("Mg_filtered", gfr * c)
-    m.flux("Mg_urinary", gfr * (delivered - reabsorbed), "Mg_ecf", "Mg_urine")
+    m.flux("Mg_urinary", gfr * (delivered - reabsorbed + floor * c), "Mg_ecf", "Mg_urine")

@@ -3,7 +3,7 @@
 Pools (70 kg reference): ECF ~12 mmol; cells ~380 mmol (muscle and soft tissue): a fast pool (~25 %) that sets
 cytosolic free Mg and follows plasma within a day, and a bound pool that follows free Mg over weeks (the fast and
 slow ICF pools of 28Mg kinetics); a fast exchangeable pool (bone surface and binding sites, apparent volume ~25 L, exchange clearance
-~5.6 L/h, the peripheral compartment of MgSO4 pharmacokinetics); slow bone Mg (~580 mmol, half-time ~1000 h).
+~5.6 L/h, the peripheral compartment of MgSO4 pharmacokinetics); slow bone Mg (~580 mmol): taken up with a half-time of ~1000 h, released far more slowly.
 Each exchange is linear: J = k (C - C_ref * pool / pool_ref), so pools sit in proportion to plasma Mg at steady
 state. Cytosolic free Mg = Mg_i,ref * (cell Mg / cell Mg_ref)^p (buffered: free Mg falls more than total).
 
@@ -16,6 +16,8 @@ Ryschon TW et al. J Lab Clin Med 1996 and Rude 1989 (free Mg ~0.5 mM; falls ~18 
 """
 
 import math
+
+import sympy as sp
 
 from ..core import ModelBuilder
 from ._common import softplus
@@ -47,16 +49,31 @@ def build(m: ModelBuilder) -> None:
     k_cell = m.derive("k_Mg_cell", cell_ref * math.log(2) / (p_buf * uf_ref * m.param("Mg_cell_half_time", "h")))
     # cells defend free Mg against hypermagnesaemia (Na+/Mg2+ exchange): uptake saturates above normal plasma Mg
     alpha, width = m.param("Mg_cell_uptake_saturation", "1"), m.param("Mg_cell_uptake_saturation_width", "1")
-    influx = mg_uf / (1 + alpha * softplus(mg_uf / uf_ref - 1, width)) * (1 + alpha * softplus(0, width))
+    # below normal, uptake falls less than in proportion (cells hold free Mg partly: RBC free Mg -21 % for serum -24 %)
+    q = m.param("Mg_cell_uptake_exponent", "1")
+    relative = mg_uf / uf_ref
+    below = relative - softplus(relative - 1, width) + softplus(0, width)  # smooth min(relative, 1)
+    influx = uf_ref * relative * below ** (q - 1) / (1 + alpha * softplus(relative - 1, width)) * (1 + alpha * softplus(0, width))
     m.flux("Mg_cell_uptake", k_cell * cell_mass * (influx - uf_ref * mg_i / mg_i_ref), "Mg_ecf", "Mg_cell_fast")
+    # renal tubular cells (DCT/CNT: apical TRPM6, basolateral exchange) hold little Mg and reach the free Mg that this
+    # plasma level sets within minutes to hours; their free Mg is what blocks ROMK (kidney_k)
+    m.var("Mg_i_renal", mg_i_ref * influx / uf_ref)
     k_bound = m.derive("k_Mg_cell_bound", slow_cell_ref * math.log(2) / m.param("Mg_cell_bound_half_time", "h"))
-    relative_slow = slow_cell / (slow_cell_ref * cell_mass)
-    m.flux("Mg_cell_binding", k_bound * cell_mass * (mg_i / mg_i_ref - relative_slow), "Mg_cell_fast", "Mg_cell")
+    relative_slow = m.var("Mg_cell_bound_relative", slow_cell / (slow_cell_ref * cell_mass))
+    # bound cell Mg (muscle) follows free Mg only partly: it stays near normal in months of dietary depletion
+    s_bound = m.param("Mg_cell_bound_exponent", "1")
+    bound_target = (mg_i / mg_i_ref) ** s_bound
+    m.flux("Mg_cell_binding", k_bound * cell_mass * (bound_target - relative_slow), "Mg_cell_fast", "Mg_cell")
     lysis = m.sym("lysis_rate") / cell_mass
     m.flux("Mg_cell_lysis", lysis * cell, "Mg_cell_fast", "Mg_ecf")
     m.flux("Mg_cell_bound_lysis", lysis * slow_cell, "Mg_cell", "Mg_ecf")
 
     q_fast = m.param("Mg_fast_pool_clearance_per_kg", "L/h/kg") * weight
     m.flux("Mg_fast_pool_uptake", q_fast * (mg_tot - mg_ref * fast / bone_fast_ref), "Mg_ecf", "Mg_bone_fast")
-    k_slow = m.derive("k_Mg_bone_slow", slow_ref * math.log(2) / m.param("Mg_bone_slow_half_time", "h"))
-    m.flux("Mg_bone_accretion", k_slow * (fast / bone_fast_ref - slow / slow_ref), "Mg_bone_fast", "Mg_bone_slow")
+    # bone mineral takes Mg up readily when the surface is loaded (28Mg exchange, ~1000 h) but gives it up slowly:
+    # in months of a Mg-free diet serum Mg falls to a third while body Mg falls ~10 % (Shils; Aikawa)
+    k_in = m.derive("k_Mg_bone_uptake", slow_ref * math.log(2) / m.param("Mg_bone_uptake_half_time", "h"))
+    k_out = m.derive("k_Mg_bone_release", slow_ref * math.log(2) / m.param("Mg_bone_release_half_time", "h"))
+    gap = fast / bone_fast_ref - slow / slow_ref
+    loading = 1 / (1 + sp.exp(-gap / m.param("Mg_bone_exchange_switch_width", "1")))
+    m.flux("Mg_bone_accretion", (k_out + (k_in - k_out) * loading) * gap, "Mg_bone_fast", "Mg_bone_slow")

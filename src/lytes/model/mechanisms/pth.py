@@ -29,7 +29,7 @@ def build(m: ModelBuilder) -> None:
     w = m.param("PTH_Mg_weight", "1")
     sp_, n, floor = m.param("PTH_setpoint", "mmol/L"), m.param("PTH_steepness", "1"), m.param("PTH_floor", "1")
     k_sec, h = m.param("PTH_Mg_secretion_K", "mmol/L"), m.param("PTH_Mg_hill", "1")
-    k_act = m.param("PTH_Mg_action_K", "mmol/L")
+    k_act, h_act = m.param("PTH_Mg_action_K", "mmol/L"), m.param("PTH_Mg_action_hill", "1")
 
     x = m.sym("Ca_ion") + w * (m.sym("Mg_ion") - m.sym("Mg_ion_ref"))
     x_ref = m.sym("Ca_ion_ref")
@@ -38,4 +38,4 @@ def build(m: ModelBuilder) -> None:
     )
     k = math.log(2) / m.param("PTH_half_life", "h")
     m.rate("PTH", k * (pth_ref * secretion - pth))
-    m.var("PTH_action", pth / pth_ref * hill(mg_tot, k_act, h) / hill(mg_ref, k_act, h))
+    m.var("PTH_action", pth / pth_ref * hill(mg_tot, k_act, h_act) / hill(mg_ref, k_act, h_act))

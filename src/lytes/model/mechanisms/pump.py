@@ -1,7 +1,7 @@
 """The Na+/K+-ATPase (3 Na out, 2 K in) and the passive K and Na leaks of cells.
 
 Pump flux (K moved in) = Jmax * capacity * Ko/(Ko + Km_K) * Nai^h/(Nai^h + Km_Na^h), where capacity is the product of
-pump content (adapts to plasma K and aldosterone over days), the Mg-ATP factor of cytosolic free Mg, and the stimulation by
+pump content (adapts to plasma K, cytosolic Mg and aldosterone over days), the Mg-ATP factor of cytosolic free Mg, and the stimulation by
 insulin and beta-2 agonists, and inhibition by high extracellular Mg. Passive currents use chord
 conductances: I_K = gK (Ko/Ko_ref)^0.5 (Em - EK), I_Na = gNa (Em - ENa), and the membrane potential is where the net current
 (passive plus the pump's one charge out per cycle) is zero, so cell K gained equals cell Na lost.
@@ -61,9 +61,12 @@ def build(m: ModelBuilder) -> None:
     excess_ref = softplus(m.sym("Mg_tot_ref") - thr, width)
     rho_mg_o = (1 + alpha * excess_ref) / (1 + alpha * excess)
 
-    # pump content adapts to plasma K over days (fewer pumps in K depletion)
+    # pump content adapts over days to plasma K (fewer pumps in K depletion) and to muscle Mg (fewer in Mg
+    # depletion; Dorup 1987, 1993): muscle Mg is the slow bound cell pool, so pumps return over weeks of Mg
+    # repletion and K alone cannot rebuild them while Mg is deficient
     n_pump = m.state("N_pump", "1", "Na/K-ATPase content relative to healthy", role="control")
-    target = (k_o / k_o_ref) ** m.param("pump_content_K_exponent", "1") * rho_ald
+    mg_content = m.sym("Mg_cell_bound_relative") ** m.param("pump_content_Mg_exponent", "1")
+    target = (k_o / k_o_ref) ** m.param("pump_content_K_exponent", "1") * mg_content * rho_ald
     m.rate("N_pump", (target - n_pump) / m.param("tau_pump_content", "h"))
 
     capacity = m.var("pump_capacity", n_pump * f_mg * rho_ins * rho_b2 * rho_mg_o)
