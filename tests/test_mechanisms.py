@@ -35,7 +35,7 @@ def test_romk_block_release_raises_secretion_more_with_high_distal_na(model):
     # Huang & Kuo 2007: Mg deficiency needs distal Na delivery (or aldosterone) to waste K
     c, p, u, y = model
     low_mg = y.copy()
-    low_mg[c.index["Mg_cell_fast"]] *= 0.7
+    low_mg[c.index["Mg_ecf"]] *= 0.7  # renal tubular cells follow plasma Mg within hours (their free Mg blocks ROMK)
     rich_na = u.copy()
     rich_na[c.input_index["distal_Na_delivery_factor"]] = 2.0
     gain_normal = variables(c, p, u, low_mg)["K_distal_secretion"] / variables(c, p, u, y)["K_distal_secretion"]

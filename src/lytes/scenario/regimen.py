@@ -26,7 +26,7 @@ from .schema import MAX_DURATION_H, DietSpec, InterventionSpec, MedicationSpec, 
 IONS = ("K", "Mg", "Na", "Ca")
 DEFAULT_DIET = {"K": "80 mmol/day", "Mg": "12 mmol/day", "Na": "150 mmol/day", "Ca": "25 mmol/day"}
 # chronic intakes a living adult can be in steady state on (mmol/day): the diet also sets the initial steady state
-DIET_LIMITS = {"K": (10.0, 400.0), "Mg": (1.0, 80.0), "Na": (10.0, 600.0), "Ca": (10.0, 75.0)}
+DIET_LIMITS = {"K": (0.0, 400.0), "Mg": (0.0, 80.0), "Na": (10.0, 600.0), "Ca": (10.0, 75.0)}
 MAX_DOSES = 20000
 HD_DIALYSANCE_PER_BLOOD_FLOW = 0.7  # K dialysance ~0.7 x blood flow (150-250 mL/min; PHYSIOLOGY.md 6)
 HD_DIALYSATE = {"K": "2 mmol/L", "Mg": "0.5 mmol/L", "Ca": "1.25 mmol/L", "Na": "140 mmol/L"}

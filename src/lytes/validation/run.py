@@ -178,6 +178,8 @@ def _metric(run, check: Check) -> float:
         return float(t[inside][np.argmax(y[inside])])
     if m == "relative_min_change":
         return float(np.min(y[inside]) / base - 1)
+    if m == "relative_max_change":
+        return float(np.max(y[inside]) / base - 1)
     if m == "clearance":  # extra urinary Mg over extra plasma Mg AUC: L/h
         extra_urine = run.at("Mg_urine", check.at) - run["Mg_urine_rate"][0] * check.at
         keep = t <= check.at + 1e-9
