@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -563,12 +564,18 @@ def compile_regimen(scenario: Scenario, arm: str | None = None, duration_text: s
     return reg
 
 
-def compile_history(scenario: Scenario) -> Regimen:
+HISTORY_DOSES_H = 21 * 24.0  # the last three weeks of a history run the real doses
+
+
+def compile_history(scenario: Scenario, doses_for: float = HISTORY_DOSES_H) -> Regimen:
     """The regimen run before t = 0: the patient, the history's diet, conditions and medications.
 
     Over a history (months to years) each medication is taken as its dose-averaged steady rate into the gut depot
     (modelling choice: the chronic state, not each dose's peak, is what a history is for; it also keeps a two-year
-    history to one integration instead of hundreds of dose discontinuities).
+    history to one integration instead of hundreds of dose discontinuities) - except over its last ``doses_for``
+    hours (three weeks), where the real doses are given, timed so that the next one falls at t = 0 (or at the
+    medication's ``at``, modulo its interval). The history then ends in the regimen's periodic steady state, so that
+    the same doses continued from t = 0 hold the patient where they are, and an arm with nothing added stays flat.
     """
     history = scenario.history
     reg = compile_regimen(
@@ -582,9 +589,37 @@ def compile_history(scenario: Scenario) -> Regimen:
         duration_text=history.duration,
     )
     _apply_conditions(reg, history.conditions, "history.conditions")
-    for name, rate in medication_rates(history.medications, "history.medications").items():
-        reg.base[name] = reg.base.get(name, 0.0) + rate
+    tail_start = max(0.0, reg.duration - doses_for)
+    if tail_start > 0:
+        for name, rate in medication_rates(history.medications, "history.medications").items():
+            reg.changes.append(Change(0.0, tail_start, name, rate, "add"))
+    # a drug the regimen goes on with keeps the regimen's dosing times
+    going_on = {med.drug.lower(): med.at for med in scenario.medications}
+    reg.jumps += medication_doses(history.medications, "history.medications", tail_start, reg.duration, going_on)
     return reg
+
+
+def medication_doses(
+    meds: list[MedicationSpec], where: str, t0: float, t1: float, times: dict[str, str] | None = None
+) -> list[Jump]:
+    """Ongoing oral medications as their real doses on [t0, t1), timed as if they had always been taken and went on
+    after t1: a dose falls at t1 + (at modulo every), so the last one before t1 is one interval earlier. ``times``
+    gives the ``at`` to time a drug by instead of its own (the regimen's, for a history)."""
+    out: list[Jump] = []
+    medication_rates(meds, where)  # checks dose, interval, route and daily maximum
+    for i, med in enumerate(meds):
+        here = f"{where}[{i}]"
+        name, spec = _medication(med, here)
+        amount = _drug_amount(med.dose, f"{here}.dose", name, spec) * float(spec["potency"])
+        every = _time(med.every, f"{here}.every")
+        at = (times or {}).get(name, med.at)
+        phase = _time(at, f"{here}.at") % every
+        k = math.ceil((t1 + phase - t0) / every - 1e-9)
+        for j in range(k, 0, -1):
+            t = t1 + phase - j * every
+            if t0 - 1e-9 <= t < t1 - 1e-9:
+                out.append(Jump(max(t, t0), f"{spec['class']}_depot", amount))
+    return out
 
 
 def medication_rates(meds: list[MedicationSpec], where: str) -> dict[str, float]:
