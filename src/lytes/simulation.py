@@ -77,14 +77,12 @@ def _run(c: Compiled, p: np.ndarray, reg: Regimen, y0: np.ndarray, t: np.ndarray
     return integrate(c, p, y0, segments(c, reg, u0), t)
 
 
-def _from_labs(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> tuple[dict[str, float], np.ndarray | None]:
-    """Hook values that make the steady state match the patient's labs, and that state (empty, None without labs)."""
-    if not sc.patient.labs:
-        return {}, None
-    from .scenario.labs import fit, parse_labs
-
-    targets = parse_labs(sc.patient.labs)
-    return fit(c, p, _chronic_inputs(c, sc, reg), targets, steady.solve)
+def _context(sc, reg: Regimen) -> str:
+    """The patient in a few words, for a refusal: eGFR, conditions, medications."""
+    words = [f"eGFR {reg.patient.egfr_value:.0f}"]
+    words += [c if isinstance(c, str) else str(c.get("condition", "")) for c in sc.patient.conditions]
+    words += [f"on {m.drug}" for m in sc.medications]
+    return ", ".join(words)
 
 
 def _chronic_inputs(c: Compiled, sc, reg: Regimen) -> np.ndarray:
@@ -99,21 +97,160 @@ def _chronic_inputs(c: Compiled, sc, reg: Regimen) -> np.ndarray:
     return u
 
 
-def _start(c: Compiled, p: np.ndarray, sc, reg: Regimen, initial_only: dict | None = None, guess=None) -> np.ndarray:
-    """The state at t = 0: the steady state on the scenario's diet and the patient's conditions, then - if the
-    scenario has a history - that history run from it."""
-    u = _chronic_inputs(c, sc, reg)
-    for name, value in (initial_only or {}).items():
-        u[c.input_index[name]] = value
-    y = steady.solve(c, p, u, guess)
-    if sc.history is None:
-        return y
-    hreg = compile_history(sc)
-    Y, _ = _run(c, p, hreg, y, np.array([0.0, hreg.duration]))
+def _lead_in(sc, reg: Regimen) -> Regimen:
+    """Labs drawn on medications: the weeks before t = 0 on the medications' real doses, so the patient starts in
+    their periodic steady state (as after a history) and an arm with nothing added stays flat."""
+    from .scenario.regimen import HISTORY_DOSES_H, medication_doses
+
+    lead = Regimen(f"{sc.name} (lead-in)", reg.patient, HISTORY_DOSES_H, base=dict(reg.base))
+    lead.jumps = medication_doses(sc.medications, "medications", 0.0, HISTORY_DOSES_H)
+    return lead
+
+
+def _run_before(c: Compiled, p: np.ndarray, pre: Regimen, y: np.ndarray) -> np.ndarray:
+    """Run a history (or lead-in) from ``y``; its end is the state at t = 0, running totals restarted."""
+    Y, _ = _run(c, p, pre, y, np.array([0.0, pre.duration]))
     y = Y[:, -1].copy()
     for i, role in enumerate(c.layout.state_roles):
         if role in ACCUMULATORS:
             y[i] = 0.0  # running totals restart at t = 0
+    return y
+
+
+def _with_hooks(c: Compiled, reg: Regimen, fitted, initial: bool) -> None:
+    """Put the labs' assumptions into a regimen's inputs (the sources that stop at t = 0 only if ``initial``)."""
+    from .scenario.labs import INITIAL_ONLY
+
+    u = baseline_inputs(c, reg)
+    carried = fitted.carry(u)
+    for name, k in c.input_index.items():
+        if carried[k] != u[k] and (initial or name not in INITIAL_ONLY):
+            reg.base[name] = float(carried[k])
+
+
+def _serum(c: Compiled, p: np.ndarray, y: np.ndarray, u: np.ndarray) -> dict[str, float]:
+    from .scenario.labs import SERIES
+
+    a = dict(zip(c.layout.outputs, c.algebraic(y[:, None], p, u[:, None])))
+    return {ion: float(a[name][0]) for ion, name in SERIES.items()}
+
+
+LABS_MATCH = 1e-3  # relative: labs are met at t = 0 to 0.1 % (after a history or the medications' lead-in)
+LABS_REFUSE = 0.02  # relative: beyond 2 % the labs are refused rather than started from a misfit
+
+
+def _next_aim(aim: dict, serum: dict, targets: dict, last: tuple | None) -> dict:
+    """The next aim for each lab: a secant step in log space on how t = 0 follows the aim (a plain correction the
+    first time)."""
+    out = {}
+    for ion, target in targets.items():
+        slope = 1.0
+        if last is not None:
+            d_aim = np.log(aim[ion] / last[0][ion])
+            d_serum = np.log(serum[ion] / last[1][ion])
+            if abs(d_aim) > 1e-12 and 0.1 < d_serum / d_aim < 10:
+                slope = d_serum / d_aim
+        step = float(np.clip(np.log(target / serum[ion]) / slope, -0.2, 0.2))  # at most ~20 % an iteration
+        out[ion] = aim[ion] * np.exp(step)
+    return out
+
+
+# serum values (mmol/L) beyond which a computed chronic state is no living patient's (wider than the labs' range:
+# a chronic state the scenario's conditions create may be extreme, but not beyond life)
+CHRONIC_RANGE = {"K": (1.0, 10.0), "Mg": (0.05, 10.0), "Ca": (0.75, 5.0)}
+
+
+def _check_living(sc, reg: Regimen, serum: dict[str, float]) -> None:
+    """The chronic state on the scenario's own diet and conditions must be one a living patient can have (a diet
+    without K or Mg has none: it is a change, given as a diet event or in a history)."""
+    for ion, value in serum.items():
+        low, high = CHRONIC_RANGE[ion]
+        if not low <= value <= high:
+            raise _not_chronic(sc, reg, f"their {ion} would settle at {value:.2g} mmol/L, which no living patient has")
+
+
+SCANT_DIET = {"K": 10.0, "Mg": 1.0, "Na": 10.0, "Ca": 10.0}  # mmol/day: below these a diet is a change, not a state
+
+
+def _not_chronic(sc, reg: Regimen, why: str) -> InputError:
+    """The scenario's own diet and conditions cannot be the patient's chronic state: say which, and what to do."""
+    scant = [ion for ion, least in SCANT_DIET.items() if reg.base.get(f"diet_{ion}", least) * 24 < least]
+    if scant:
+        ion = scant[0]
+        field, value = f"diet.{ion}", f"{reg.base[f'diet_{ion}'] * 24:.3g} mmol/day"
+        fix = "start them on a usual diet and give this one as a diet event (interventions) or in a history"
+    else:
+        field, value = "patient", _context(sc, reg)
+        fix = "give the conditions or medications as a history, or the measured labs as patient.labs"
+    return InputError(field, value, "", f"cannot be the patient's chronic state: {why}; {fix}")
+
+
+def _initial_state(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> np.ndarray:
+    """The state at t = 0, and - with labs - the assumptions that hold them in ``reg.base`` and ``reg.notes``.
+
+    Without labs: the steady state on the scenario's diet and the patient's conditions, then the history run from
+    it. With labs: the chronic state with those labs; when a history or the medications' doses come before t = 0,
+    the labs are aimed at so that they hold at t = 0 (the aim corrected by what the history or the dosing cycle
+    moves), and checked there.
+    """
+    from .scenario.regimen import compile_history
+
+    pre = compile_history(sc) if sc.history is not None else None
+    if not sc.patient.labs:
+        u = _chronic_inputs(c, sc, reg)
+        try:
+            y = steady.solve(c, p, u)
+        except steady.SteadyStateError:
+            raise _not_chronic(sc, reg, "the patient has no steady state on it") from None
+        _check_living(sc, reg, _serum(c, p, y, u))
+        return y if pre is None else _run_before(c, p, pre, y)
+
+    from .scenario.labs import fit, parse_labs
+
+    targets = parse_labs(sc.patient.labs)
+    if pre is None and sc.medications:
+        pre = _lead_in(sc, reg)
+    u_chronic = _chronic_inputs(c, sc, reg)
+    what = "history" if sc.history is not None else "dosing of the medications"
+    aim, last = dict(targets), None
+    for attempt in range(10):
+        try:
+            fitted = fit(c, p, u_chronic, aim, steady.solve, _context(sc, reg), shown=targets)
+        except InputError as exc:
+            if attempt == 0:
+                raise
+            raise InputError(
+                exc.field, exc.value, "", f"cannot be held at t = 0 after the scenario's {what}: {exc.reason or exc}"
+            ) from None
+        y = fitted.state_
+        if pre is None:
+            break
+        run = Regimen(pre.name, pre.patient, pre.duration, dict(pre.base), list(pre.changes), list(pre.jumps))
+        _with_hooks(c, run, fitted, initial=True)
+        y = _run_before(c, p, run, y)
+        serum = _serum(c, p, y, baseline_inputs(c, run))
+        if all(abs(serum[ion] / targets[ion] - 1) < LABS_MATCH for ion in targets):
+            break
+        aim, last = _next_aim(aim, serum, targets, last), (aim, serum)
+    _with_hooks(c, reg, fitted, initial=False)
+    reg.notes += fitted.notes_
+    if pre is not None:
+        serum = _serum(c, p, y, baseline_inputs(c, reg))
+        for ion, target in targets.items():
+            if abs(serum[ion] / target - 1) > LABS_REFUSE:
+                raise InputError(
+                    f"patient.labs.{ion}",
+                    f"{target:.3g} mmol/L",
+                    "",
+                    f"cannot be held at t = 0 after the scenario's {what} (the closest start has {ion} "
+                    f"{serum[ion]:.3g} mmol/L); what would reach it: the labs without the {what}, or their causes named in "
+                    "the scenario",
+                )
+        if sc.history is None:
+            reg.notes.append(
+                "labs matched in the medications' periodic steady state, just before the dose due at t = 0 "
+                f"(the last {pre.duration / 24:.0f} days before t = 0 run the real doses)"
+            )
     return y
 
 
@@ -134,22 +271,16 @@ def simulate(scenario, every: float | None = None, parameters: dict[str, float] 
         if unknown:
             raise InputError("parameters", sorted(unknown)[0], "names from the parameter table (lytes params)")
     p = parameter_vector(reg.patient.model_parameters(), c, parameters)
-    factors, y_labs = _from_labs(c, p, sc, reg)
-    initial_only = {k: v for k, v in factors.items() if k.startswith("iv_")}  # a source that stops at t = 0
-    factors = {k: v for k, v in factors.items() if k not in initial_only}
-    if factors or initial_only:
-        from .scenario.labs import describe
-
-        reg.base.update(factors)
-        reg.notes += describe({**factors, **initial_only})
-    y0 = _start(c, p, sc, reg, initial_only, y_labs)
+    base_before = dict(reg.base)
+    y0 = _initial_state(c, p, sc, reg)
+    hooks = {k: v for k, v in reg.base.items() if base_before.get(k) != v}  # the labs' assumptions
     t = _grid(reg.duration, every)
     if not sc.arms:
         Y, U = _run(c, p, reg, y0, t)
         return build_result(sc.name, c, p, t, Y, U, notes=reg.notes)
     results = {}
     for arm, arm_reg in arm_regs.items():
-        arm_reg.base.update(factors)
+        arm_reg.base.update(hooks)
         arm_reg.notes = reg.notes + arm_reg.notes
         Y, U = _run(c, p, arm_reg, y0, t)
         results[arm] = build_result(f"{sc.name} [{arm}]", c, p, t, Y, U, notes=arm_reg.notes)
