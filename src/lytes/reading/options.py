@@ -5,6 +5,15 @@ from __future__ import annotations
 
 from .assess import MG_SOURCES, Assessment
 
+# severe hypomagnesaemia: 8-12 g MgSO4 over the first 24 h, then 4-6 g a day for 3-4 days (Tong GM, Rude RK.
+# J Intensive Care Med 2005;20:3; Hansen BA, Bruserud O. Eur J Intern Med 2018)
+MG_REPLETION = [
+    {"at": "0 h", "give": "MgSO4", "route": "iv", "dose": "4 g", "over": "4 h"},
+    {"at": "4 h", "give": "MgSO4", "route": "iv", "dose": "4 g", "over": "20 h"},
+    {"at": "24 h", "give": "MgSO4", "route": "iv", "dose": "4 g", "over": "12 h", "every": "24 h", "for": "2 d"},
+]
+MG_REPLETION_TEXT = "IV MgSO4 8 g on day 1 (4 g over 4 h, 4 g over 20 h), then 4 g over 12 h daily"
+
 LOW_OPTIONS = {
     "K_alone": {
         "description": "oral KCl 40 mmol every 8 h",
@@ -13,15 +22,15 @@ LOW_OPTIONS = {
         ],
     },
     "Mg_alone": {
-        "description": "IV MgSO4 4 g over 4 h daily",
+        "description": MG_REPLETION_TEXT,
         "interventions": [
-            {"at": "0 h", "give": "MgSO4", "route": "iv", "dose": "4 g", "over": "4 h", "every": "24 h", "for": "3 d"}
+            *MG_REPLETION
         ],
     },
     "Mg_and_K": {
-        "description": "IV MgSO4 4 g over 4 h daily with oral KCl 40 mmol every 8 h",
+        "description": MG_REPLETION_TEXT + " with oral KCl 40 mmol every 8 h",
         "interventions": [
-            {"at": "0 h", "give": "MgSO4", "route": "iv", "dose": "4 g", "over": "4 h", "every": "24 h", "for": "3 d"},
+            *MG_REPLETION,
             {"at": "0 h", "give": "KCl", "route": "oral", "dose": "40 mmol", "every": "8 h", "for": "3 d"},
         ],
     },
