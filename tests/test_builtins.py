@@ -127,7 +127,6 @@ def test_ppi_hypomagnesemia_extrarenal_and_reversible():
     assert off["Mg_serum"][-1] > on["Mg_serum"][-1] + 0.1
 
 
-@pytest.mark.xfail(strict=True, reason="V16 serum Mg 0.71 vs 0.70 after the issue-8 renal Mg floor (a stated known failure)")
 def test_gitelman_in_v16_bands():
     r = run("gitelman")
     healthy = run("healthy")

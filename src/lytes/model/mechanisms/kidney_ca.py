@@ -3,7 +3,8 @@ reabsorption inhibited through the Ca-sensing receptor by ionized Ca and Mg, and
 reabsorption.
 
 U_Ca = F (1 - f_PT) (1 - f_TAL) (1 - f_DCT), f_TAL = f_max,TAL / (1 + (x / x_half)^q) with x the CaSR signal
-(Ca_ion + w Mg excess), f_DCT = f_max,DCT P / (P + K) with P the PTH action. The distal fraction at the reference
+(Ca_ion + w Mg excess), f_DCT = f_max,DCT (b + (1 - b) P / (P + K)) with P the PTH action and b
+the PTH-independent share. The distal fraction at the reference
 state is calibrated so urine Ca equals net gut absorption of the reference diet.
 
 References
@@ -27,7 +28,9 @@ def build(m: ModelBuilder) -> None:
     f_dct_ref = m.derive(
         "Ca_fraction_DCT_ref", 1 - u_ref / (gfr_ref * m.sym("Ca_uf_ref") * (1 - f_pt) * (1 - f_tal_ref))
     )
-    k_dct = m.derive("Ca_DCT_PTH_K", f_dct_max / f_dct_ref - 1)
+    # part of DCT Ca reabsorption (basal TRPV5) needs no PTH, so hypoparathyroid kidneys still reclaim Ca
+    base = m.param("Ca_DCT_PTH_independent_share", "1")
+    k_dct = m.derive("Ca_DCT_PTH_K", (1 - base) / (f_dct_ref / f_dct_max - base) - 1)
     x_half = m.derive("Ca_TAL_CaSR_half", m.sym("Ca_ion_ref") / (f_tal_max / f_tal_ref - 1) ** (1 / q))
 
     x = m.sym("Ca_ion") + w * (m.sym("Mg_ion") - m.sym("Mg_ion_ref"))
@@ -37,7 +40,7 @@ def build(m: ModelBuilder) -> None:
     p = m.sym("PTH_action")
     dct = m.input("dct_Ca_factor", "1", "relative DCT Ca reabsorption (thiazide raises it)", 1.0)
     # a DCT factor above 1 (thiazide) lowers the fraction escaping reabsorption, so f_dct stays below 1
-    escaping_dct = (1 - f_dct_max * p / (p + k_dct)) / (dct * m.sym("drug_dct_ca_factor"))
+    escaping_dct = (1 - f_dct_max * (base + (1 - base) * p / (p + k_dct))) / (dct * m.sym("drug_dct_ca_factor"))
     filtered = m.var("Ca_filtered", gfr * m.sym("Ca_uf"))
     # fewer nephrons (chronic, baseline GFR) each reabsorb less
     nephron = (gfr_ref / m.sym("gfr")) ** m.param("Ca_nephron_adaptation", "1")
