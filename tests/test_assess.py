@@ -173,3 +173,18 @@ def test_high_mg_options_compare_stop_calcium_diuresis_and_dialysis():
     values = table_at(options)
     assert set(values) == {"stop_source", "calcium", "loop_and_saline", "hemodialysis"}
     assert values["hemodialysis"]["Mg_serum"][0] < values["stop_source"]["Mg_serum"][0]  # dialysis lowers Mg fastest
+
+
+def test_k_repletion_works_when_mg_is_normal_and_fails_when_it_is_low():
+    # the seeds' contrast: hypokalaemia corrects with K alone unless Mg is deficient (issue 8; review of 0.1)
+    from lytes.reading.options import scenario_for, table_at
+
+    def k_alone_rise(labs):
+        a = lytes.assess(labs, age=70, sex="male", meds=["furosemide"])
+        values = table_at(lytes.simulate(scenario_for(a, 70, "male", 80, ["furosemide"], []), every=1.0))
+        return values["K_alone"]["K_serum"][-1] - float(labs["K"].split()[0])
+
+    normal_mg = k_alone_rise({"K": "3.0 mmol/L", "Mg": "0.85 mmol/L"})
+    low_mg = k_alone_rise({"K": "3.0 mmol/L", "Mg": "0.45 mmol/L"})
+    assert normal_mg >= 0.3  # 120 mmol/day of KCl for 3 days corrects a K of 3.0 by a clinically visible amount
+    assert low_mg < normal_mg - 0.2  # the same KCl is largely wasted while Mg is low

@@ -119,7 +119,7 @@ def test_issue_8_failures_start_exactly_or_are_refused(labs, meds, conditions):
 def test_low_k_with_low_mg_is_put_first_on_the_mg_deficiency():
     r = lytes.simulate({"name": "n", "duration": "1 h", "patient": {"labs": {"K": "2.8 mmol/L", "Mg": "0.5 mmol/L"}}})
     note = next(n for n in r.notes if n.startswith("labs: Mg 0.5 mmol/L accounts for K"))
-    assert "ROMK released" in note and "unexplained renal K wasting" in note and "for the rest (-> 2.8" in note
+    assert "ROMK released" in note and "unexplained ongoing K loss" in note and "for the rest (-> 2.8" in note
 
 
 def test_a_lab_out_of_reach_names_how_far_lytes_gets():

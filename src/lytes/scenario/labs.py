@@ -13,8 +13,8 @@ Each lab has a ladder of assumptions, used in turn until the lab is met:
 ==========  ===================================================  ==========================================
 lab         lower                                                higher
 ==========  ===================================================  ==========================================
-K           renal K secretion up to x50, then an extrarenal       renal K secretion down to x1/50
-            K loss (diarrhoea-like) up to 200 mmol/day
+K           an ongoing K loss up to 200 mmol/day, then renal K    renal K secretion down to x1/50
+            secretion up to x50
 Mg          gut Mg absorption down to x1/50, then a Mg loss up    gut absorption up to x50, then an ongoing
             to 24 mmol/day (at a normal serum Mg)                 Mg gain (a source; above 1.0 mmol/L only
                                                                   the source), which stops at t = 0
@@ -90,7 +90,9 @@ def _add(input_name: str, r0: float, most: float) -> Rung:
 FIFTY = float(np.log(50))
 # raising the ladder's coordinate x raises the lab; x < 0 walks the "lower" rungs, x > 0 the "higher" ones
 LOWER = {
-    "K": (Rung("K_secretion_factor", "up", FIFTY), _add("gi_loss_K", 0.1, 200 / 24)),
+    # an ongoing K loss at a fixed rate comes first: a multiplicative renal wasting would also waste every K given
+    # later, so K repletion would look futile whatever the Mg (the Mg deficiency's own ROMK wasting is counted first)
+    "K": (_add("gi_loss_K", 0.1, 200 / 24), Rung("K_secretion_factor", "up", FIFTY)),
     "Mg": (Rung("Mg_absorption_factor", "down", FIFTY), _add("gi_loss_Mg", 0.02, 24 / 24)),
     "Ca": (Rung("Ca_absorption_factor", "down", FIFTY),),
 }
@@ -450,7 +452,7 @@ HOOK_WORDS = {
     "Ca_absorption_factor": ("gut Ca absorption", "unexplained Ca gain", "unexplained Ca malabsorption"),
 }
 SOURCE_WORDS = {
-    "gi_loss_K": "an unexplained extrarenal K loss (diarrhoea-like)",
+    "gi_loss_K": "an unexplained ongoing K loss",
     "gi_loss_Mg": "an unexplained Mg loss (gut or kidney)",
     "iv_Mg": "an ongoing Mg gain (the Mg source)",
     "iv_Ca": "an ongoing Ca gain (bone resorption)",
