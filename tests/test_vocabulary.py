@@ -189,3 +189,22 @@ def test_a_meal_lowers_k_through_insulin():
     fall = r["K_serum"].min() - r["K_serum"][0]
     assert -0.8 <= fall <= -0.4
     assert r["K_serum"][-1] > r["K_serum"].min() + 0.2
+
+
+def test_a_medication_can_be_stopped_in_an_arm():
+    sc = {
+        "name": "stop furosemide",
+        "duration": "5 d",
+        "medications": [{"drug": "furosemide", "dose": "40 mg", "every": "12 h"}],
+        "history": {"duration": "60 d", "medications": [{"drug": "furosemide", "dose": "40 mg", "every": "12 h"}]},
+        "arms": {"keep": {}, "stop": {"interventions": [{"at": "0 h", "event": "stop", "give": "furosemide"}]}},
+    }
+    r = lytes.simulate(sc)
+    assert r["stop"]["K_serum"][-1] > r["keep"]["K_serum"][-1] + 0.05  # the loop diuretic's K wasting ends
+    assert r["stop"].at("Na_urine", 120) < r["keep"].at("Na_urine", 120)
+
+
+def test_stopping_what_is_not_given_is_refused():
+    with pytest.raises(InputError) as info:
+        lytes.simulate(scenario("1 d", interventions=[{"at": "0 h", "event": "stop", "give": "omeprazole"}]))
+    assert info.value.field == "interventions[0].give"

@@ -371,7 +371,7 @@ def validate(
         bool, typer.Option("--sensitivity", help="Add each case's most influential parameters to the report (slow).")
     ] = False,
 ):
-    """Run the validation cases (published human data, V01-V21); exit 1 if any falls outside its band."""
+    """Run the validation cases (published human data, V01-V24); exit 1 if any falls outside its band."""
     from .validation import cases, run_case
 
     available = cases()

@@ -370,7 +370,9 @@ def _give_drug(reg: Regimen, item, where: str, name: str, start: float, med: boo
             raise InputError(f"{where}.rate", item.rate, "'rate' together with 'for'")
         rate = _drug_amount(item.rate, f"{where}.rate", name, spec, "rate")
         length = _time(item.for_, f"{where}.for")
-        reg.changes.append(Change(start, min(start + length, reg.duration), f"{cls}_infusion", rate * potency, "add"))
+        reg.changes.append(
+            Change(start, min(start + length, reg.duration), f"{cls}_infusion", rate * potency, f"add:drug:{name}")
+        )
         return
     if item.dose is None:
         raise InputError(
@@ -391,7 +393,7 @@ def _give_drug(reg: Regimen, item, where: str, name: str, start: float, med: boo
             )
     state = f"{cls}_central" if route == "iv" else f"{cls}_depot"
     for t in times:
-        reg.jumps.append(Jump(t, state, amount))
+        reg.jumps.append(Jump(t, state, amount, f"drug:{name}"))
 
 
 ACUTE_ONLY = ("insulin", "albuterol", "epinephrine")  # drug classes given as doses, not ongoing medications
@@ -482,15 +484,27 @@ def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, session
             reg.changes.append(Change(start, reg.duration, f"diet_{ion}", rate, "set"))
     elif kind == "stop":
         if iv.give is None:
-            raise InputError(f"{where}.give", None, "the product whose infusions stop, e.g. MgSO4")
+            raise InputError(f"{where}.give", None, "the product or drug that stops, e.g. MgSO4 or omeprazole")
         name = iv.give.lower()
+        if name in drugs():
+            # a drug stops: its later doses are dropped and its infusions end (the body clears what was given)
+            tag = f"drug:{name}"
+            later = [j for j in reg.jumps if j.tag == tag and j.t >= start]
+            reg.jumps = [j for j in reg.jumps if not (j.tag == tag and j.t >= start)]
+            running = [k for k, ch in enumerate(reg.changes) if ch.mode == f"add:{tag}" and ch.t0 <= start < ch.t1]
+            for k in running:
+                ch = reg.changes[k]
+                reg.changes[k] = Change(ch.t0, start, ch.input, ch.value, ch.mode)
+            if not later and not running:
+                raise InputError(f"{where}.give", iv.give, f"a drug given after {iv.at} (no {iv.give} dose is due then)")
+            return
         stopped = False
         for k, ch in enumerate(reg.changes):
             if ch.mode == f"add:{_canonical(name)}" and ch.t0 <= start < ch.t1:
                 reg.changes[k] = Change(ch.t0, start, ch.input, ch.value, ch.mode)
                 stopped = True
         if not stopped:
-            reg.notes.append(f"{where}: no {iv.give} infusion was running at {iv.at}")
+            raise InputError(f"{where}.give", iv.give, f"an infusion running at {iv.at} (no {iv.give} infusion is)")
     else:
         allowed = ("tissue_breakdown", "hemodialysis", "crrt", "diet", "meal", "stop")
         raise InputError(f"{where}.event", iv.event, f"one of {', '.join(allowed)}" + _closest(kind, allowed))

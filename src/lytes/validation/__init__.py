@@ -1,4 +1,4 @@
-"""Validation against published human data: one case per observation (VALIDATION.md V01-V21).
+"""Validation against published human data: one case per observation (V01-V24).
 
 Each case is data (``cases/Vxx.yaml``): the scenario that recreates the study, the observed values with their
 spread and source, and checks - a metric of the simulation, the band it must fall in, and the observed value it is
