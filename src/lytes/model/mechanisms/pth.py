@@ -15,7 +15,7 @@ Brown EM. J Clin Endocrinol Metab 1983 (steep PTH-Ca sigmoid, set point ~1.2 mmo
 import math
 
 from ..core import ModelBuilder
-from ._common import hill
+from ._common import hill, softplus
 
 
 def _sigmoid(x, setpoint, n, floor):
@@ -31,7 +31,12 @@ def build(m: ModelBuilder) -> None:
     k_sec, h = m.param("PTH_Mg_secretion_K", "mmol/L"), m.param("PTH_Mg_hill", "1")
     k_act, h_act = m.param("PTH_Mg_action_K", "mmol/L"), m.param("PTH_Mg_action_hill", "1")
 
-    x = m.sym("Ca_ion") + w * (m.sym("Mg_ion") - m.sym("Mg_ion_ref"))
+    # ionized Mg above normal suppresses secretion through the CaSR (Cholst 1984); below normal it weighs less (w_low):
+    # in deficiency the failing secretion G(Mg) dominates, and IV Mg raises PTH in a depleted person (Rude 1978)
+    w_low = m.param("PTH_Mg_weight_low", "1")
+    width = m.sym("high_Mg_width") * m.sym("Mg_ionized_fraction")
+    excess = m.sym("Mg_ion") - m.sym("Mg_ion_ref")
+    x = m.sym("Ca_ion") + w_low * excess + (w - w_low) * (softplus(excess, width) - softplus(0, width))
     x_ref = m.sym("Ca_ion_ref")
     secretion = (hill(mg_tot, k_sec, h) / hill(mg_ref, k_sec, h)) * (
         _sigmoid(x, sp_, n, floor) / _sigmoid(x_ref, sp_, n, floor)
