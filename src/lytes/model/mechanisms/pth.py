@@ -34,7 +34,7 @@ def build(m: ModelBuilder) -> None:
     # ionized Mg above normal suppresses secretion through the CaSR (Cholst 1984); below normal it weighs less (w_low):
     # in deficiency the failing secretion G(Mg) dominates, and IV Mg raises PTH in a depleted person (Rude 1978)
     w_low = m.param("PTH_Mg_weight_low", "1")
-    width = m.sym("high_Mg_width") * m.sym("Mg_ionized_fraction")
+    width = m.param("PTH_Mg_switch_width", "mmol/L")
     excess = m.sym("Mg_ion") - m.sym("Mg_ion_ref")
     x = m.sym("Ca_ion") + w_low * excess + (w - w_low) * (softplus(excess, width) - softplus(0, width))
     x_ref = m.sym("Ca_ion_ref")
