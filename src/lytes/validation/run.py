@@ -204,6 +204,10 @@ def _pair_metric(result, check: Check) -> float | None:
         a, b = _series(result, check.arm), _series(result, check.minus_arm)
         gain = (a["Mg_urine"][-1] - b["Mg_urine"][-1]) + (a["body_Mg"][-1] - b["body_Mg"][-1])
         return float(gain / check.dose)
+    if check.metric == "change_ratio":  # rise above baseline at `at` in one run over the rise in another
+        a, b = _series(result, check.arm), _series(result, check.minus_arm)
+        q = check.quantity
+        return float((a.at(q, check.at) - a[q][0]) / (b.at(q, check.at) - b[q][0]))
     if check.metric == "deficit_per_mmol":  # body K difference per mmol/L of serum K difference, at the end
         a, b = _series(result, check.arm), _series(result, check.minus_arm)
         return float((b["body_K"][-1] - a["body_K"][-1]) / (b["K_serum"][-1] - a["K_serum"][-1]))
