@@ -93,3 +93,18 @@ def test_oral_mgo_is_poorly_absorbed():
     r = lytes.simulate(scenario("3 d", interventions=[give("0 h", "MgO", "oral", dose="400 mg")]))
     absorbed = (r["Mg_urine"][-1] - base["Mg_urine"][-1]) + (r["body_Mg"][-1] - base["body_Mg"][-1])
     assert 0.03 <= absorbed / dose <= 0.10
+
+
+def test_severe_mg_deficiency_lowers_ca_gradually_and_loop_diuretics_alone_do_not():
+    # Suh 1973: Mg 0.25 mmol/L with total Ca ~1.7 and PTH unmeasurable - hypocalcaemia, not a collapse; with normal Mg
+    # PTH defends Ca on a chronic loop diuretic (Rejnmark 2006: PTH up, serum Ca normal)
+    def start(labs, meds=()):
+        sc = {"name": "labs", "duration": "1 h", "patient": {"labs": labs}, "medications": list(meds)}
+        return lytes.simulate(sc)
+
+    severe = start({"Mg": "0.25 mmol/L"})
+    assert 1.5 <= severe["Ca_total"][0] <= 2.15 and severe["PTH"][0] < 15
+    moderate = start({"Mg": "0.45 mmol/L"})
+    assert moderate["Ca_total"][0] > severe["Ca_total"][0] + 0.3
+    loop = start({"Mg": "0.85 mmol/L", "K": "3.6 mmol/L"}, [{"drug": "furosemide", "dose": "40 mg", "every": "12 h"}])
+    assert loop["Ca_ionized"][0] >= 1.05 and loop["PTH"][0] > 30
