@@ -489,8 +489,9 @@ def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, session
         if name in drugs():
             # a drug stops: its later doses are dropped and its infusions end (the body clears what was given)
             tag = f"drug:{name}"
-            later = [j for j in reg.jumps if j.tag == tag and j.t >= start]
-            reg.jumps = [j for j in reg.jumps if not (j.tag == tag and j.t >= start)]
+            kept = [j for j in reg.jumps if not (j.tag == tag and j.t >= start)]
+            later = len(reg.jumps) - len(kept)
+            reg.jumps = kept
             running = [k for k, ch in enumerate(reg.changes) if ch.mode == f"add:{tag}" and ch.t0 <= start < ch.t1]
             for k in running:
                 ch = reg.changes[k]

@@ -10,9 +10,10 @@ Plasma K acts on secretion with an acute elasticity of ~10 (Preston's urinary K 
 ~12 during an oral load) but a chronic one of ~3 (K intake changes move serum K little): K_a is the plasma K the
 distal nephron has adapted to, following plasma K over about a day. In CKD the remaining nephrons secrete more each (nephron = (GFR/GFR_ref)^(1 - a), a ~ 0.9).
 
-ROMK block by cytosolic Mg: beta = (1 + (Mg_i,ref/K_romk)^n) / (1 + (Mg_i/K_romk)^n): the open share of ROMK's outward
-(secretory) current at the reference free Mg is 1/(1 + (Mg_i,ref/K_romk)^n); the fall of cytosolic Mg in deficiency
-(20-35 %) releases it.
+ROMK block by the free Mg of the tubular cells (Mg_i,renal, which follows plasma Mg within hours; mg_exchange):
+beta = (1 + (Mg_i,ref/K_romk)^n) / (1 + (Mg_i,renal/K_romk)^n). The open share of ROMK's outward (secretory) current
+at the reference free Mg is 1/(1 + (Mg_i,ref/K_romk)^n); the fall of free Mg in deficiency releases it, and with the
+conductance limiting secretion (kappa 3) IV Mg re-blocks it within hours.
 
 References
 ----------
@@ -53,7 +54,7 @@ def build(m: ModelBuilder) -> None:
         "K_secretion_aldosterone_exponent", "1"
     ) * m.sym("distal_Na_delivery") ** m.param("K_secretion_Na_delivery_exponent", "1")
 
-    # apical conductance: plasma K, ROMK block by cytosolic Mg, external Mg
+    # apical conductance: plasma K, ROMK block by tubular-cell free Mg, external Mg
     k_romk, n_romk = m.param("ROMK_Mg_block_K", "mmol/L"), m.param("ROMK_Mg_block_hill", "1")
     beta = (1 + (m.sym("Mg_i_ref") / k_romk) ** n_romk) / (1 + (m.sym("Mg_i_renal") / k_romk) ** n_romk)
     k_ext, thr, width = m.param("ROMK_external_Mg_K", "mmol/L"), m.sym("high_Mg_threshold"), m.sym("high_Mg_width")

@@ -1,9 +1,9 @@
 """Parathyroid hormone: secretion set by ionized Ca and Mg through the Ca-sensing receptor, failing in severe Mg
 deficiency; PTH action is also blunted (end-organ resistance) in severe Mg deficiency.
 
-Secretion (relative) = G(Mg) * [m + (1 - m) / (1 + (x/SP)^n)], x = Ca_ion + w (Mg_ion - Mg_ion,ref): a steep
-inverse sigmoid of the CaSR signal, in which ionized Mg counts a fraction w of Ca. G(Mg) = Mg^h/(K^h + Mg^h) falls
-below ~0.35 mmol/L total Mg. dPTH/dt = k (PTH_ref * secretion_rel - PTH), half-life ~3 min.
+Secretion (relative) = G(Mg) * [m + (1 - m) / (1 + (x/SP)^n)], x = Ca_ion + w max(0, Mg_ion - Mg_ion,ref) (smooth):
+a steep inverse sigmoid of the CaSR signal, in which ionized Mg above normal counts a fraction w of Ca. G(Mg) =
+Mg^h/(K^h + Mg^h) (h 8) keeps secretion at normal Mg and fails it between ~0.6 and ~0.3 mmol/L total Mg. dPTH/dt = k (PTH_ref * secretion_rel - PTH), half-life ~3 min.
 
 References
 ----------
@@ -31,12 +31,11 @@ def build(m: ModelBuilder) -> None:
     k_sec, h = m.param("PTH_Mg_secretion_K", "mmol/L"), m.param("PTH_Mg_hill", "1")
     k_act, h_act = m.param("PTH_Mg_action_K", "mmol/L"), m.param("PTH_Mg_action_hill", "1")
 
-    # ionized Mg above normal suppresses secretion through the CaSR (Cholst 1984); below normal it weighs less (w_low):
-    # in deficiency the failing secretion G(Mg) dominates, and IV Mg raises PTH in a depleted person (Rude 1978)
-    w_low = m.param("PTH_Mg_weight_low", "1")
+    # only ionized Mg above normal acts on the parathyroid CaSR (Cholst 1984); below normal low Mg does not stimulate
+    # PTH as low Ca would - there the failing secretion G(Mg) rules (Fatemi 1991: PTH fell or stayed in 20 of 26)
     width = m.param("PTH_Mg_switch_width", "mmol/L")
     excess = m.sym("Mg_ion") - m.sym("Mg_ion_ref")
-    x = m.sym("Ca_ion") + w_low * excess + (w - w_low) * (softplus(excess, width) - softplus(0, width))
+    x = m.sym("Ca_ion") + w * (softplus(excess, width) - softplus(0, width))
     x_ref = m.sym("Ca_ion_ref")
     secretion = (hill(mg_tot, k_sec, h) / hill(mg_ref, k_sec, h)) * (
         _sigmoid(x, sp_, n, floor) / _sigmoid(x_ref, sp_, n, floor)

@@ -1,7 +1,8 @@
 """The Na+/K+-ATPase (3 Na out, 2 K in) and the passive K and Na leaks of cells.
 
 Pump flux (K moved in) = Jmax * capacity * Ko/(Ko + Km_K) * Nai^h/(Nai^h + Km_Na^h), where capacity is the product of
-pump content (adapts to plasma K, cytosolic Mg and aldosterone over days), the Mg-ATP factor of cytosolic free Mg, and the stimulation by
+pump content (adapts over weeks to plasma K, muscle Mg and aldosterone), the Mg-ATP factor of cytosolic free Mg (small:
+substrate saturation only), and the stimulation by
 insulin and beta-2 agonists, and inhibition by high extracellular Mg. Passive currents use chord
 conductances: I_K = gK (Ko/Ko_ref)^0.5 (Em - EK), I_Na = gNa (Em - ENa), and the membrane potential is where the net current
 (passive plus the pump's one charge out per cycle) is zero, so cell K gained equals cell Na lost.
