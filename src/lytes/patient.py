@@ -1,4 +1,7 @@
-"""The patient: weight, sex, age, kidney function (eGFR, or serum creatinine via CKD-EPI 2021), pregnancy."""
+"""The patient: weight, sex, age, kidney function (eGFR, or serum creatinine via CKD-EPI 2021), pregnancy.
+
+An eGFR of 0 is an anuric kidney (end-stage renal disease without residual function): no urine, so the patient's
+chronic state needs a standing dialysis prescription (``scenario/dialysis.py``)."""
 
 from __future__ import annotations
 
@@ -36,8 +39,10 @@ class Patient:
             raise InputError("patient.sex", self.sex, "'male' or 'female'")
         if not 0 <= self.age_y <= 120:
             raise InputError("patient.age", f"{self.age_y} y", "an age between 0 and 120 years")
-        if self.egfr is not None and not 0 < self.egfr <= 250:
-            raise InputError("patient.egfr", f"{self.egfr} mL/min/1.73m2", "an eGFR above 0 and at most 250")
+        if self.egfr is not None and not 0 <= self.egfr <= 250:
+            raise InputError(
+                "patient.egfr", f"{self.egfr} mL/min/1.73m2", "an eGFR from 0 (anuric) to 250 mL/min/1.73m2"
+            )
         if self.creatinine_mg_dl is not None and not 0.1 <= self.creatinine_mg_dl <= 30:
             raise InputError(
                 "patient.creatinine", f"{self.creatinine_mg_dl} mg/dL", "a serum creatinine between 0.1 and 30 mg/dL"

@@ -54,6 +54,10 @@ SERIES = {
     "Mg_urine": ("mmol", "cumulative urinary magnesium"),
     "Na_urine": ("mmol", "cumulative urinary sodium"),
     "Ca_urine": ("mmol", "cumulative urinary calcium"),
+    "K_dialysis": ("mmol", "cumulative potassium removed by dialysis (negative: gained from the fluid)"),
+    "Mg_dialysis": ("mmol", "cumulative magnesium removed by dialysis"),
+    "Na_dialysis": ("mmol", "cumulative sodium removed by dialysis and ultrafiltration"),
+    "Ca_dialysis": ("mmol", "cumulative calcium removed by dialysis"),
 }
 
 
@@ -175,6 +179,12 @@ def _style_axis(ax, name: str, unit: str, values) -> None:
     ax.grid(alpha=0.3)
 
 
+def _fraction(excreted, filtered):
+    """Fractional excretion in %; 0 where nothing is filtered (an anuric kidney), never a division by zero."""
+    filtered = np.asarray(filtered, dtype=float)
+    return 100 * np.divide(excreted, filtered, out=np.zeros_like(filtered), where=filtered > 0)
+
+
 def build_result(
     name: str, c: Compiled, p: np.ndarray, t: np.ndarray, Y: np.ndarray, U: np.ndarray, notes=()
 ) -> Result:
@@ -196,10 +206,10 @@ def build_result(
         "Mg_urine_rate": a["Mg_urinary"],
         "Na_urine_rate": a["Na_urinary"],
         "Ca_urine_rate": a["Ca_urinary"],
-        "FE_K": 100 * a["K_urinary"] / a["K_filtered"],
-        "FE_Mg": 100 * a["Mg_urinary"] / a["Mg_filtered"],
-        "FE_Na": 100 * a["Na_urinary"] / a["Na_filtered"],
-        "FE_Ca": 100 * a["Ca_urinary"] / a["Ca_filtered"],
+        "FE_K": _fraction(a["K_urinary"], a["K_filtered"]),
+        "FE_Mg": _fraction(a["Mg_urinary"], a["Mg_filtered"]),
+        "FE_Na": _fraction(a["Na_urinary"], a["Na_filtered"]),
+        "FE_Ca": _fraction(a["Ca_urinary"], a["Ca_filtered"]),
         "pump_activity": a["pump_capacity"],
         "romk_activity": a["romk_activity"],
         "membrane_potential": a["Em"],
@@ -212,6 +222,7 @@ def build_result(
         lumen = [i for i, (r, x) in enumerate(zip(roles, ions)) if x == ion and r == "lumen"]
         series[f"body_{ion}"] = Y[body].sum(axis=0)
         series[f"{ion}_urine"] = s[f"{ion}_urine"] - s[f"{ion}_urine"][0]
+        series[f"{ion}_dialysis"] = s[f"{ion}_other"] - s[f"{ion}_other"][0]
         stores = Y[body + lumen].sum(axis=0)
         intake = -(s[f"{ion}_in"][-1] - s[f"{ion}_in"][0])
         urine = s[f"{ion}_urine"][-1] - s[f"{ion}_urine"][0]

@@ -21,6 +21,7 @@ import yaml
 from ..errors import InputError
 from ..patient import PREGNANCY_EGFR, Patient
 from ..units import parse, split
+from .dialysis import add_dialysis, chronic_from_history, standing_in
 from .products import ION_MOLAR_MASS, ION_VALENCE, Product, products
 from .schema import MAX_DURATION_H, DietSpec, InterventionSpec, MedicationSpec, Scenario
 
@@ -29,10 +30,8 @@ DEFAULT_DIET = {"K": "80 mmol/day", "Mg": "12 mmol/day", "Na": "150 mmol/day", "
 # chronic intakes a living adult can be in steady state on (mmol/day): the diet also sets the initial steady state
 DIET_LIMITS = {"K": (0.0, 400.0), "Mg": (0.0, 80.0), "Na": (10.0, 600.0), "Ca": (10.0, 75.0)}
 MAX_DOSES = 20000
-HD_DIALYSANCE_PER_BLOOD_FLOW = 0.7  # K dialysance ~0.7 x blood flow (150-250 mL/min; PHYSIOLOGY.md 6)
-HD_DIALYSATE = {"K": "2 mmol/L", "Mg": "0.5 mmol/L", "Ca": "1.25 mmol/L", "Na": "140 mmol/L"}
-CRRT_FLUID = {"K": "4 mmol/L", "Mg": "0.75 mmol/L", "Ca": "1.5 mmol/L", "Na": "140 mmol/L"}
 PREECLAMPSIA_EGFR = 0.7 * PREGNANCY_EGFR
+ESRD_EGFR = 0.0  # the esrd condition without an eGFR: anuric (no residual kidney function)
 
 
 @dataclass(frozen=True)
@@ -162,6 +161,8 @@ def _patient(scenario: Scenario) -> Patient:
         egfr = parse(spec.egfr, "patient.egfr", "mL/min", "an eGFR in mL/min/1.73m2, e.g. '35 mL/min/1.73m2'")
     elif creatinine is None and "preeclampsia" in [n.lower() for n in names]:
         egfr = PREECLAMPSIA_EGFR
+    elif creatinine is None and "esrd" in [n.lower() for n in names]:
+        egfr = ESRD_EGFR
     return Patient(
         weight_kg=parse(spec.weight, "patient.weight", "kg", "a body weight, e.g. '70 kg'"),
         sex=spec.sex.lower(),
@@ -188,8 +189,15 @@ def _apply_conditions(reg: Regimen, items, where: str, t0: float = 0.0) -> None:
             )
         if name in ("pregnancy", "preeclampsia") and reg.patient.sex != "female":
             raise InputError(here, name, "pregnancy only for a female patient")
+        if name == "esrd" and reg.patient.egfr_value > data["requires_egfr_at_most"]:
+            raise InputError(
+                here, "esrd", f"an eGFR of at most {data['requires_egfr_at_most']} in patient.egfr (or none: anuric)"
+            )
         if name == "aki":
             _aki(reg, spec, here)
+            continue
+        if name == "rhabdomyolysis":
+            _rhabdomyolysis(reg, spec, here, data)
             continue
         allowed_keys = set(data.get("loss", {}))
         unknown = set(spec) - allowed_keys
@@ -206,6 +214,24 @@ def _apply_conditions(reg: Regimen, items, where: str, t0: float = 0.0) -> None:
             if not 0 <= per_day <= 500:
                 raise InputError(f"{here}.{ion}", text, "a loss from 0 to 500 mmol/day")
             reg.base[f"gi_loss_{ion}"] = reg.base.get(f"gi_loss_{ion}", 0.0) + per_day / 24
+
+
+def _rhabdomyolysis(reg: Regimen, spec: dict, where: str, data: dict) -> None:
+    """Rhabdomyolysis: a tissue breakdown event of the condition's typical size unless the scenario gives its own."""
+    allowed = {"muscle", "over", "at"}
+    for key in spec:
+        if key not in allowed:
+            raise InputError(f"{where}.{key}", spec[key], "keys of rhabdomyolysis: muscle, over, at")
+    iv = InterventionSpec(
+        at=spec.get("at", "0 h"),
+        event="tissue_breakdown",
+        muscle=spec.get("muscle", data["muscle"]),
+        over=spec.get("over", data["over"]),
+    )
+    start = _time(iv.at, f"{where}.at")
+    if not 0 <= start <= reg.duration:
+        raise InputError(f"{where}.at", iv.at, "a time from 0 to the scenario's duration")
+    _event(reg, iv, where, start, [])
 
 
 def _aki(reg: Regimen, spec: dict, where: str) -> None:
@@ -432,42 +458,8 @@ def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, session
         if over <= 0:
             raise InputError(f"{where}.over", iv.over, "a positive duration")
         reg.changes.append(Change(start, min(start + over, reg.duration), "lysis_muscle", kg / over, "add"))
-    elif kind in ("hemodialysis", "crrt"):
-        if iv.for_ is None:
-            raise InputError(where, kind, f"'for' (how long the {kind} runs)")
-        length = _time(iv.for_, f"{where}.for")
-        if length <= 0:
-            raise InputError(f"{where}.for", iv.for_, "a positive duration")
-        end = min(start + length, reg.duration)
-        for other_start, other_end, other_where in sessions:
-            if start < other_end and other_start < end:
-                raise InputError(f"{where}.at", iv.at, f"a time when no other dialysis runs ({other_where} overlaps)")
-        sessions.append((start, end, where))
-        if kind == "hemodialysis":
-            flow = parse(iv.blood_flow or "300 mL/min", f"{where}.blood_flow", "L/h", "a blood flow, e.g. '300 mL/min'")
-            if not 3 <= flow <= 36:
-                raise InputError(f"{where}.blood_flow", iv.blood_flow, "a blood flow from 50 to 600 mL/min")
-            clearance, fluid, defaults, key = (
-                HD_DIALYSANCE_PER_BLOOD_FLOW * flow,
-                iv.dialysate,
-                HD_DIALYSATE,
-                "dialysate",
-            )
-        else:
-            clearance = parse(iv.effluent or "2 L/h", f"{where}.effluent", "L/h", "an effluent rate, e.g. '2 L/h'")
-            if not 0.2 <= clearance <= 10:
-                raise InputError(f"{where}.effluent", iv.effluent, "an effluent rate from 0.2 to 10 L/h")
-            fluid, defaults, key = iv.fluid, CRRT_FLUID, "fluid"
-        fluid = fluid or {}
-        for ion in fluid:
-            if ion not in defaults:
-                raise InputError(f"{where}.{key}.{ion}", fluid[ion], f"concentrations of {', '.join(defaults)}")
-        reg.changes.append(Change(start, end, "dialysis_clearance", clearance, "set"))
-        for ion, text in defaults.items():
-            value = parse(fluid.get(ion, text), f"{where}.{key}.{ion}", "mmol/L", "a concentration in mmol/L")
-            if not 0 <= value <= 200:
-                raise InputError(f"{where}.{key}.{ion}", fluid.get(ion), "a concentration from 0 to 200 mmol/L")
-            reg.changes.append(Change(start, end, f"dialysate_{ion}", value, "set"))
+    elif kind in ("hemodialysis", "crrt", "peritoneal_dialysis"):
+        add_dialysis(reg, iv, where, start, sessions)
     elif kind == "meal":
         # a meal's carbohydrate releases endogenous insulin, which drives K into cells (its ions are in the diet)
         if iv.dose is None:
@@ -507,7 +499,7 @@ def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, session
         if not stopped:
             raise InputError(f"{where}.give", iv.give, f"an infusion running at {iv.at} (no {iv.give} infusion is)")
     else:
-        allowed = ("tissue_breakdown", "hemodialysis", "crrt", "diet", "meal", "stop")
+        allowed = ("tissue_breakdown", "hemodialysis", "crrt", "peritoneal_dialysis", "diet", "meal", "stop")
         raise InputError(f"{where}.event", iv.event, f"one of {', '.join(allowed)}" + _closest(kind, allowed))
 
 
@@ -571,6 +563,18 @@ def compile_regimen(scenario: Scenario, arm: str | None = None, duration_text: s
     sessions: list = []
     _medications(reg, scenario.medications, "medications")
     _interventions(reg, scenario.interventions, "interventions", sessions)
+    if scenario.history is not None and not standing_in(scenario.interventions):
+        chronic_from_history(reg, scenario.history.interventions, "history.interventions")
+    if reg.patient.egfr_value == 0 and not (
+        standing_in(scenario.interventions) or (scenario.history is not None and standing_in(scenario.history.interventions))
+    ):
+        raise InputError(
+            "patient.egfr",
+            "0 mL/min/1.73m2",
+            "an eGFR above 0, or for an anuric patient (no chronic state without dialysis) a standing dialysis "
+            "prescription in interventions or history, e.g. {event: hemodialysis, at: 8 h, for: 4 h, days: [Mon, Wed, "
+            "Fri]} or {event: peritoneal_dialysis, at: 0 h, exchanges: 4, dwell: 4 h, fill: 2 L}",
+        )
     if arm is not None:
         spec = scenario.arms[arm]
         _medications(reg, spec.medications, f"arms.{arm}.medications")

@@ -61,10 +61,18 @@ class InterventionSpec(_Strict):
     concentration: str | None = None
     glucose: str | None = None
     muscle: str | None = None
+    # dialysis (scenario/dialysis.py): sessions on weekdays or at an interval, CRRT, peritoneal dialysis
     dialysate: dict[str, str] | None = None
     blood_flow: str | None = None
     effluent: str | None = None
     fluid: dict[str, str] | None = None
+    days: list[str] | None = None
+    start_day: str | None = None
+    times: int | None = None
+    until: str | None = None
+    exchanges: int | None = None
+    dwell: str | None = None
+    fill: str | None = None
     diet: DietSpec | None = None
 
 

@@ -191,6 +191,11 @@ def _metric(run, check: Check) -> float:
     if m in ("urinary_recovery", "retention"):  # of an IV Mg dose, over the steady baseline excretion
         recovered = (run.at("Mg_urine", check.at) - run["Mg_urine_rate"][0] * check.at) / check.dose
         return float(recovered if m == "urinary_recovery" else 1 - recovered)
+    if m == "removed":  # rise of a cumulative quantity over the window (e.g. K_dialysis: removed by one session)
+        return float(run.at(check.quantity, check.window[1]) - run.at(check.quantity, check.window[0]))
+    if m == "rebound":  # share of the fall over the window recovered at `at` (post-dialysis rebound)
+        before, end = run.at(check.quantity, check.window[0]), run.at(check.quantity, check.window[1])
+        return float((run.at(check.quantity, check.at) - end) / (before - end))
     if m == "end":
         return float(y[-1])
     if m == "end_change":

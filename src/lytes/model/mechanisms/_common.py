@@ -11,3 +11,11 @@ def softplus(x, width):
 def hill(x, k, n):
     """Increasing Hill function x^n / (k^n + x^n)."""
     return x**n / (k**n + x**n)
+
+
+def per_nephron(x, a, most):
+    """Per-nephron rise of a tubular transport as nephron mass x (GFR / GFR_0) falls: ~x^-a in CKD, at most ``most``.
+
+    (1 + 1/most) / (x^a + 1/most): 1 at x = 1, finite (``most`` + 1) at x = 0, so nothing divides by the GFR.
+    """
+    return (1 + 1 / most) / (x**a + 1 / most)

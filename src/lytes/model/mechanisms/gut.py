@@ -9,6 +9,9 @@ absorption rises with PTH action (through calcitriol; modelled as an instant fac
 References
 ----------
 Fine KD et al. J Clin Invest 1991;88:396-402 (Mg absorption curve).
+Hayes CP Jr et al. Trans Assoc Am Physicians 1967;80:207-16 (faecal K rises to ~3x normal in chronic renal failure);
+Sandle GI et al. Gut 1986;27:999-1003 (colonic K secretion up in chronic renal failure); Mathialahan T et al.
+J Pathol 2005;206:46-51 (colonic BK channels up ~3x in end-stage renal disease).
 Preston RR et al. Kidney Int 2015;88:1383-91 (timing of oral KCl absorption).
 """
 
@@ -41,6 +44,12 @@ def build(m: ModelBuilder) -> None:
         m.flux(f"{ion}_gastric_emptying", k_ge * m.sym(f"{ion}_stomach"), f"{ion}_stomach", f"{ion}_gut")
     _first_order(m, "K")
     _first_order(m, "Na")
+    # colonic K secretion (BK channels) rises as the kidney fails: the colon takes over a share of the renal K
+    # secretory capacity lost (K_renal_capacity, kidney_k), driven by plasma K; none in a healthy kidney
+    lost = 1 - m.sym("K_renal_capacity")
+    lost = (lost + sp.Abs(lost)) / 2  # a kidney above its reference (pregnancy) leaves the colon at rest
+    colon = m.param("K_colonic_secretion_max", "mmol/h")
+    m.flux("K_colonic_secretion", colon * lost * m.sym("K_o") / m.sym("K_o_ref"), "K_ecf", "K_faeces")
 
     # --- magnesium: saturable transcellular + linear paracellular absorption, transit loss, endogenous secretion
     mg_gut = m.sym("Mg_gut")

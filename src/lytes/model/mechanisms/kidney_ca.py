@@ -10,10 +10,12 @@ state is calibrated so urine Ca equals net gut absorption of the reference diet.
 References
 ----------
 Boron & Boulpaep ch. 52 (PT 65 %, TAL 20-25 %, DCT 5-10 %). Riccardi D, Brown EM. Am J Physiol Renal 2010 (CaSR
-in TAL: hypermagnesaemia raises Ca excretion). Cholst 1984.
+in TAL: hypermagnesaemia raises Ca excretion). Cholst 1984. The per-nephron rise of FE_Ca in CKD is bounded
+(``Ca_nephron_adaptation_max``) so that an anuric kidney excretes no Ca.
 """
 
 from ..core import ModelBuilder
+from ._common import per_nephron
 
 
 def build(m: ModelBuilder) -> None:
@@ -42,6 +44,8 @@ def build(m: ModelBuilder) -> None:
     # a DCT factor above 1 (thiazide) lowers the fraction escaping reabsorption, so f_dct stays below 1
     escaping_dct = (1 - f_dct_max * (base + (1 - base) * p / (p + k_dct))) / (dct * m.sym("drug_dct_ca_factor"))
     filtered = m.var("Ca_filtered", gfr * m.sym("Ca_uf"))
-    # fewer nephrons (chronic, baseline GFR) each reabsorb less
-    nephron = (gfr_ref / m.sym("gfr")) ** m.param("Ca_nephron_adaptation", "1")
+    # fewer nephrons (chronic, baseline GFR) each reabsorb less, up to a bound (finite at GFR 0)
+    nephron = per_nephron(
+        m.sym("gfr") / gfr_ref, m.param("Ca_nephron_adaptation", "1"), m.param("Ca_nephron_adaptation_max", "1")
+    )
     m.flux("Ca_urinary", nephron * filtered * (1 - f_pt) * (1 - f_tal) * escaping_dct, "Ca_ecf", "Ca_urine")

@@ -8,7 +8,14 @@ S = S_ref * nephron * FF * (K/K_a)^n_acute (K_a/K_ref)^n * (1 + kappa) D G / (ka
 most when the driving force is high (Huang & Kuo 2007). FF is the gut feed-forward of absorbed K (Preston 2015; Oh KS et al. 2013), sensed with a lag of ~1 h.
 Plasma K acts on secretion with an acute elasticity of ~10 (Preston's urinary K tracks serum K with a ratio of
 ~12 during an oral load) but a chronic one of ~3 (K intake changes move serum K little): K_a is the plasma K the
-distal nephron has adapted to, following plasma K over about a day. In CKD the remaining nephrons secrete more each (nephron = (GFR/GFR_ref)^(1 - a), a ~ 0.9).
+distal nephron has adapted to, following plasma K over about a day.
+
+Nephron mass: in CKD each remaining nephron secretes more, per-nephron secretion ~ (GFR_0/GFR)^a with a ~ 0.9, but the
+adaptation is finite (at most A_max-fold), so the kidney's secretory capacity is
+N(x) = x (1 + 1/A_max) / (x^a + 1/A_max), x = GFR/GFR_0 (the patient's baseline GFR): N(1) = 1, N ~ x^(1-a) over CKD
+stages 3-4, and N -> A_max x -> 0 as the kidney fails (anuria: no renal K excretion). Saturation (S_max) acts per
+nephron, so aldosterone and plasma K cannot drive a few remaining nephrons beyond what each can secrete. The colon
+takes over part of the capacity lost (gut.py).
 
 ROMK block by the free Mg of the tubular cells (Mg_i,renal, which follows plasma Mg within hours; mg_exchange):
 beta = (1 + (Mg_i,ref/K_romk)^n) / (1 + (Mg_i,renal/K_romk)^n). The open share of ROMK's outward (secretory) current
@@ -20,10 +27,12 @@ References
 Huang CL, Kuo E. J Am Soc Nephrol 2007;18:2649-52. Yang L, Frindt G, Palmer LG. JASN 2010;21:2109.
 Stadt & Layton 2022 (segment fractions, aldosterone exponents, feed-forward). Preston et al. 2015 (V08).
 Rodan AR et al. 2011 (external Mg on ROMK). Weinstein 2022 (distal Na delivery and flow).
+Bourgoignie JJ et al. Kidney Int 1981 and Gonick HC et al. 1971 (per-nephron K excretion rises in CKD); Caravaca-Fontan
+F et al. Nefrologia 2020;40:152 (CKD 4-5, GFR ~15: urinary K per mL/min of GFR ~4 mmol/day, ~5x normal).
 """
 
 from ..core import ModelBuilder
-from ._common import softplus
+from ._common import per_nephron, softplus
 
 
 def build(m: ModelBuilder) -> None:
@@ -39,7 +48,9 @@ def build(m: ModelBuilder) -> None:
     s_ref = m.derive("K_secretion_ref", (1 - f_fec) * diet_ref - gfr_ref * k_o_ref * (1 - frac_prox) * (1 - a_cd))
     # chronic adaptation of the remaining nephrons follows the patient's baseline GFR; an acute fall (AKI) acts
     # through distal flow (distal_Na_delivery), which drops with the GFR
-    nephron = (m.sym("gfr") / gfr_ref) ** (1 - m.param("K_nephron_adaptation", "1"))
+    x = m.sym("gfr") / gfr_ref  # nephron mass
+    per_nephron_rise = per_nephron(x, m.param("K_nephron_adaptation", "1"), m.param("K_nephron_adaptation_max", "1"))
+    m.var("K_renal_capacity", x * per_nephron_rise)
 
     # gut feed-forward: absorbed K relative to the reference diet's
     absorbed_ref = (1 - f_fec) * diet_ref
@@ -75,10 +86,10 @@ def build(m: ModelBuilder) -> None:
     unexplained = m.input(
         "K_secretion_factor", "1", "unexplained renal K wasting (>1) or retention (<1), from labs", 1.0
     )
-    demand = (
+    demand = (  # per nephron, relative to a healthy kidney's whole output
         unexplained
         * s_ref
-        * nephron
+        * per_nephron_rise
         * ff
         * plasma_k
         * (1 + kappa)
@@ -86,9 +97,10 @@ def build(m: ModelBuilder) -> None:
         * conductance
         / (kappa * drive + conductance)
     )
-    # the distal nephron's secretory capacity is finite: demand saturates smoothly at S_max (reference unchanged)
+    # each distal nephron's secretory capacity is finite: demand saturates smoothly at S_max (reference unchanged),
+    # and the kidney secretes what its remaining nephrons (x) can: nothing at GFR 0
     s_max = m.param("K_secretion_max", "mmol/h")
-    secretion = m.var("K_distal_secretion", demand / (1 + demand / s_max) * (1 + s_ref / s_max))
+    secretion = m.var("K_distal_secretion", x * demand / (1 + demand / s_max) * (1 + s_ref / s_max))
     # collecting-duct K reabsorption (H+/K+-ATPase) rises in K depletion and falls in K excess
     escaping = (1 - a_cd) * (k_adapt / k_o_ref) ** m.param("K_collecting_duct_adaptation_exponent", "1")
     m.flux("K_urinary", delivered * escaping + secretion, "K_ecf", "K_urine")

@@ -1,15 +1,19 @@
 """Renal sodium handling: filtered Na with a fractional excretion that rises steeply with ECF Na content.
 
 The kidney defends ECF volume (here: ECF Na content) by pressure natriuresis and the renin-aldosterone axis; the
-net result is modelled as FE_Na = FE_ref * (GFR_ref/GFR)^a * (Na_ecf/Na_ecf,ref)^n. Distal Na delivery, which drives
+net result is modelled as FE_Na = FE_ref * A(GFR/GFR_ref) * (Na_ecf/Na_ecf,ref)^n, with the per-nephron rise
+A ~ (GFR_ref/GFR)^a in CKD, bounded (at most ``Na_nephron_adaptation_max``-fold) so that an anuric kidney (GFR 0)
+excretes nothing rather than dividing by zero. Distal Na delivery, which drives
 distal K secretion, rises with ECF volume and with the ``distal_Na_delivery_factor`` input (diuretics).
 
 References
 ----------
 Guyton AC. Science 1991;252:1813 (pressure natriuresis). Boron & Boulpaep ch. 40 (FE_Na ~0.5-1 %).
+Slatopolsky E et al. J Clin Invest 1968;47:521 (FE_Na rises to ~10-30 % in advanced CKD on a usual Na intake).
 """
 
 from ..core import ModelBuilder
+from ._common import per_nephron
 
 
 def build(m: ModelBuilder) -> None:
@@ -20,7 +24,9 @@ def build(m: ModelBuilder) -> None:
     fe = m.var(
         "FE_Na_fraction",
         fe_ref
-        * (gfr_ref / m.sym("gfr")) ** m.param("Na_nephron_adaptation", "1")
+        * per_nephron(
+            m.sym("gfr") / gfr_ref, m.param("Na_nephron_adaptation", "1"), m.param("Na_nephron_adaptation_max", "1")
+        )
         * volume ** m.param("natriuresis_volume_exponent", "1")
         * m.input("natriuresis_factor", "1", "multiplier on Na excretion (conditions)", 1.0)
         * m.sym("drug_natriuresis_factor"),
