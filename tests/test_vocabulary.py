@@ -127,7 +127,7 @@ def test_arms_share_the_start_and_json_lists_every_arm():
 
 
 BAD = [
-    (scenario() | {"medications": [{"drug": "furosemid", "dose": "40 mg"}]}, "medications[0].drug", "furosemide"),
+    (scenario() | {"medications": [{"drug": "furosemde", "dose": "40 mg"}]}, "medications[0].drug", "furosemide"),
     (scenario(interventions=[give("0 h", "insulin", "oral", dose="10 U")]), "interventions[0].route", None),
     (scenario(interventions=[give("0 h", "insulin", "iv", dose="10 mg")]), "interventions[0].dose", None),
     (

@@ -117,6 +117,12 @@ def run(
             typer.echo(f"wrote {path}")
 
 
+def _rows(results) -> list[tuple[str, str]]:
+    """The summary rows: the standard ones, and a drug's own series where every result has them (digoxin)."""
+    extra = [("digoxin_serum", "{:.2f}"), ("digoxin_pump_occupancy", "{:.3f}")]
+    return SUMMARY + [(k, f) for k, f in extra if all(k in r.series for r in results)]
+
+
 def _print_summary(result, notice: str) -> None:
     import numpy as np
     from rich.table import Table
@@ -129,7 +135,7 @@ def _print_summary(result, notice: str) -> None:
     def when(i):
         return f"{t[i]:.1f} h" if t[-1] <= 72 else f"{t[i] / 24:.1f} d"
 
-    for name, fmt in SUMMARY:
+    for name, fmt in _rows([result]):
         y = result.series[name]
         lo, hi = int(np.argmin(y)), int(np.argmax(y))
         table.add_row(
@@ -167,7 +173,7 @@ def _print_comparison(comparison, notice: str) -> None:
     table.add_column("start", justify="right")
     for arm in comparison.arms:
         table.add_column(f"{arm}\nend (lowest-highest)", justify="right")
-    for name, fmt in SUMMARY:
+    for name, fmt in _rows(list(comparison.arms.values())):
         first = next(iter(comparison.arms.values())).series[name]
         cells = []
         for r in comparison.arms.values():
@@ -220,8 +226,7 @@ def assess(
         weight_kg = parse(weight, "--weight", "kg", "a body weight, e.g. 80kg")
         if sex not in ("male", "female"):
             raise InputError("--sex", sex, "male or female")
-        meds = [m.lower() for m in (med or [])]
-        _check_meds(meds)
+        meds = _check_meds(med or [])
         conditions = [c.lower() for c in (condition or [])]
         result = read(labs, age=age, sex=sex, meds=meds, conditions=conditions, urine=_pairs(urine or [], "--urine"))
         options = None
@@ -262,19 +267,11 @@ def _pairs(items: list[str], field: str) -> dict[str, str]:
     return out
 
 
-def _check_meds(meds: list[str]) -> None:
-    import difflib
+def _check_meds(meds: list[str]) -> list[str]:
+    """The canonical names of --med entries (drugs or products, any alias); an unknown one is refused."""
+    from .scenario.vocabulary import resolve
 
-    from .errors import InputError
-    from .scenario.products import products
-    from .scenario.regimen import drugs
-
-    known = set(drugs()) | set(products())
-    for m in meds:
-        if m not in known:
-            match = difflib.get_close_matches(m, sorted(known), n=1, cutoff=0.5)
-            hint = f" (did you mean {match[0]}?)" if match else ""
-            raise InputError("--med", m, "a drug or product of the scenario vocabulary" + hint)
+    return [resolve(m, "--med")[1] for m in meds]
 
 
 def _print_assessment(result, options, table_at) -> None:
@@ -335,6 +332,55 @@ def scenarios():
     for name, title, text in describe():
         table.add_row(name, title, text)
     _console().print(table)
+
+
+@app.command()
+def vocabulary(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the vocabulary as JSON.")] = False,
+):
+    """List every drug and product lytes knows: class, names people write, routes, usual dose, PK and source."""
+    from .scenario.products import products
+    from .scenario.regimen import drugs
+
+    entries = []
+    for name, d in drugs().items():
+        pk = d["pk"]
+        entries.append(
+            {
+                "name": name,
+                "kind": f"drug ({d['class'].replace('_', ' ')})",
+                "also": d.get("aliases", []),
+                "routes": list(d["routes"]),
+                "usual": d.get("usual", ""),
+                "pk": f"F {pk['F']:g}, t1/2 {pk['half_life']:g} h, {100 * pk['renal_fraction']:.0f} % renal",
+                "source": d["source"],
+            }
+        )
+    for p in products().values():
+        entries.append(
+            {
+                "name": p.name,
+                "kind": f"product ({p.ion}, {p.mmol_per_gram():.2f} mmol/g)",
+                "also": list(p.aliases),
+                "routes": list(p.routes),
+                "usual": "",
+                "pk": "",
+                "source": p.source,
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps(entries, indent=1))
+        return
+    from rich.table import Table
+
+    out = Table(title=f"lytes vocabulary ({len(entries)} entries; names are matched case-insensitively)")
+    for col in ("name", "kind", "also written", "routes", "usual", "PK", "source"):
+        out.add_column(col, overflow="fold")
+    for e in entries:
+        out.add_row(
+            e["name"], e["kind"], ", ".join(e["also"]), ", ".join(e["routes"]), e["usual"], e["pk"], e["source"]
+        )
+    _console().print(out)
 
 
 @app.command()

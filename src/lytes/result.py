@@ -60,6 +60,11 @@ SERIES = {
     "Ca_dialysis": ("mmol", "cumulative calcium removed by dialysis"),
 }
 
+DIGOXIN_SERIES = {
+    "digoxin_serum": ("ng/mL", "serum digoxin concentration"),
+    "digoxin_pump_occupancy": ("1", "share of Na/K-ATPases occupied by digoxin"),
+}
+
 
 @dataclass
 class Balance:
@@ -231,7 +236,13 @@ def build_result(
         d_stores = stores[-1] - stores[0]
         balance[ion] = Balance(ion, intake, d_stores, urine, faeces, other, intake - d_stores - urine - faeces - other)
     ordered = {k: series[k] for k in SERIES}
-    return Result(name, t, ordered, {k: SERIES[k][0] for k in SERIES}, balance, list(notes))
+    units = {k: SERIES[k][0] for k in SERIES}
+    if "digoxin_serum" in a and np.any(a["digoxin_serum"] > 0):  # only where digoxin is given
+        for key, (unit, _), value in zip(
+            DIGOXIN_SERIES, DIGOXIN_SERIES.values(), (a["digoxin_serum"], a["drug_pump_inhibition"])
+        ):
+            ordered[key], units[key] = value, unit
+    return Result(name, t, ordered, units, balance, list(notes))
 
 
 @dataclass

@@ -45,9 +45,23 @@ ALIASES = {
     "cr": "creatinine",
     "scr": "creatinine",
 }
-MG_SOURCES = {"mgso4", "mgo", "mg citrate", "mgcl2", "mg hydroxide"}
-LOOP, THIAZIDE = {"furosemide"}, {"hydrochlorothiazide"}
-BETA_BLOCKERS = {"propranolol", "atenolol"}
+
+
+def _members(cls: str) -> set[str]:
+    from ..scenario.regimen import drugs
+
+    return {name for name, spec in drugs().items() if spec["class"] == cls}
+
+
+def _mg_sources() -> set[str]:
+    from ..scenario.products import products
+
+    return {key for key, p in products().items() if p.ion == "Mg"}
+
+
+MG_SOURCES = _mg_sources()
+LOOP, THIAZIDE = _members("loop"), _members("thiazide")
+BETA_BLOCKERS = _members("beta_blocker")
 
 
 @dataclass
@@ -125,6 +139,13 @@ def parse_lab(name: str, text: str, where: str) -> tuple[str, float]:
     return key, value
 
 
+def _canonical(name: str) -> str:
+    from ..scenario.vocabulary import lookup
+
+    found = lookup(name)
+    return found[1] if found else name.strip().lower()
+
+
 def _finding(code: str, severity: str, values: dict, summary: str) -> Finding:
     t = texts()[code]
     return Finding(code, severity, values, summary, t["mechanism"], t["consider"], list(t["sources"]))
@@ -148,7 +169,7 @@ def assess_values(
     """Findings from labs already in mmol/L (creatinine in mg/dL)."""
     if egfr is None and "creatinine" in values:
         egfr = ckd_epi_2021(values["creatinine"], age, sex)
-    meds = [m.strip().lower() for m in meds]
+    meds = [_canonical(m) for m in meds]
     conditions = [c.strip().lower() for c in conditions]
     out = Assessment({k: round(v, 4) for k, v in values.items()}, None if egfr is None else round(egfr, 1))
     k, mg, na, ca, ica = (values.get(x) for x in ("K", "Mg", "Na", "Ca", "iCa"))

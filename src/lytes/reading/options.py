@@ -23,9 +23,7 @@ LOW_OPTIONS = {
     },
     "Mg_alone": {
         "description": MG_REPLETION_TEXT,
-        "interventions": [
-            *MG_REPLETION
-        ],
+        "interventions": [*MG_REPLETION],
     },
     "Mg_and_K": {
         "description": MG_REPLETION_TEXT + " with oral KCl 40 mmol every 8 h",
@@ -65,7 +63,8 @@ HIGH_CODES = {"hypermagnesemia", "hyperkalemia"}
 
 def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str], conditions: list[str]):
     """The options scenario (a dict) for this assessment: low-K/Mg options, or high-Mg/K options."""
-    from ..scenario.regimen import ACUTE_ONLY, drugs
+    from ..scenario.regimen import drugs
+    from ..scenario.vocabulary import ACUTE_ONLY
 
     labs = {ion: f"{a.labs[ion]} mmol/L" for ion in ("K", "Mg", "Ca") if ion in a.labs}
     patient = {
@@ -79,7 +78,7 @@ def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: li
         patient["egfr"] = f"{a.egfr} mL/min/1.73m2"
     table = drugs()
     medications = [
-        {"drug": m, "dose": _usual_dose(m), "every": "12 h" if m == "furosemide" else "24 h"}
+        {"drug": m, "dose": table[m]["usual"], "every": "12 h" if table[m]["class"] == "loop" else "24 h"}
         for m in meds
         if m in table and table[m]["class"] not in ACUTE_ONLY and m not in MG_SOURCES
     ]
@@ -91,21 +90,6 @@ def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: li
         "arms": HIGH_OPTIONS if high else LOW_OPTIONS,
         "duration": "72 h",
     }
-
-
-def _usual_dose(drug: str) -> str:
-    return {
-        "furosemide": "40 mg",
-        "hydrochlorothiazide": "25 mg",
-        "propranolol": "40 mg",
-        "atenolol": "50 mg",
-        "omeprazole": "20 mg",
-        "esomeprazole": "20 mg",
-        "pantoprazole": "40 mg",
-        "spironolactone": "25 mg",
-        "lisinopril": "10 mg",
-        "amiloride": "5 mg",
-    }.get(drug, "10 mg")
 
 
 def table_at(comparison, times=(24, 48, 72)) -> dict:

@@ -24,6 +24,7 @@ class Product:
     max_bolus_rate_mmol_h: float
     max_daily_mmol: float
     source: str
+    aliases: tuple[str, ...] = ()
 
     def mmol_per_gram(self) -> float:
         return 1000.0 * self.per_formula / self.molar_mass
@@ -46,5 +47,6 @@ def products() -> dict[str, Product]:
             max_bolus_rate_mmol_h=float(d.get("max_bolus_rate_mmol_h", d["max_rate_mmol_h"])),
             max_daily_mmol=float(d["max_daily_mmol"]),
             source=d["source"],
+            aliases=tuple(d.get("aliases", ())),
         )
     return out

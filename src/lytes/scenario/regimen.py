@@ -23,7 +23,7 @@ from ..patient import PREGNANCY_EGFR, Patient
 from ..units import parse, split
 from .dialysis import add_dialysis, chronic_from_history, standing_in
 from .products import ION_MOLAR_MASS, ION_VALENCE, Product, products
-from .schema import MAX_DURATION_H, DietSpec, InterventionSpec, MedicationSpec, Scenario
+from .schema import MAX_DURATION_H, MAX_HISTORY_H, DietSpec, InterventionSpec, MedicationSpec, Scenario
 
 IONS = ("K", "Mg", "Na", "Ca")
 DEFAULT_DIET = {"K": "80 mmol/day", "Mg": "12 mmol/day", "Na": "150 mmol/day", "Ca": "25 mmol/day"}
@@ -60,6 +60,7 @@ class Regimen:
     changes: list[Change] = field(default_factory=list)
     jumps: list[Jump] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    members: dict[str, str] = field(default_factory=dict)  # drug class -> the member given (its PK is the class's)
 
 
 @functools.cache
@@ -368,49 +369,75 @@ def _give_product(reg: Regimen, iv: InterventionSpec, where: str, product: Produ
 
 def _drug_amount(text, where: str, drug: str, spec: dict, kind: str = "dose") -> float:
     unit = spec["unit"]
-    allowed = f"a {kind} of {drug} in {unit}" + ("/h" if kind == "rate" else "")
+    per = "/h" if kind == "rate" else ""
+    allowed = f"a {kind} of {drug} in {unit}{per}"
     if unit == "U":
         number, u = split(text, where)
         expected = "U/h" if kind == "rate" else "U"
-        if u.replace(" ", "") not in (expected, expected.replace("U", "units")):
+        if u.replace(" ", "").lower() not in (expected.lower(), expected.replace("U", "units").lower()):
             raise InputError(where, text, allowed + f", e.g. '10 {expected}'")
         value = number
     else:
-        value = parse(text, where, "mg/h" if kind == "rate" else "mg", allowed)
+        value = parse(text, where, unit + per, allowed)
     limit = spec.get("max_rate" if kind == "rate" else "max_dose")
+    if limit is None:
+        raise InputError(where, text, f"a dose of {drug} ({drug} is not given as a continuous infusion)")
     if not 0 < value <= limit:
         raise InputError(where, text, f"a {kind} above 0 and at most {limit:g} {unit}{'/h' if kind == 'rate' else ''}")
     return value
 
 
+def use_member(reg: Regimen, name: str, where: str) -> None:
+    """Set the class's pharmacokinetic inputs to this member's; a second, different member of a class is refused."""
+    from .vocabulary import member_inputs
+
+    spec = drugs()[name] if name != "meal" else _data("drugs.yaml")["meal"]
+    cls = spec["class"]
+    other = reg.members.get(cls)
+    if other is not None and other != name and member_inputs(other) != member_inputs(name):
+        raise InputError(
+            where, name, f"one drug of a class at a time ({other} is already given; both are {cls.replace('_', ' ')})"
+        )
+    reg.members.setdefault(cls, name)
+    reg.base.update(member_inputs(name))
+
+
+def route_potency(spec: dict, route: str) -> float:
+    return float(spec.get("route_potency", {}).get(route, 1.0))
+
+
 def _give_drug(reg: Regimen, item, where: str, name: str, start: float, med: bool) -> None:
     spec = drugs()[name]
-    cls, potency = spec["class"], float(spec["potency"])
+    cls = spec["class"]
     route = (item.route or spec["routes"][0]).lower()
     if route not in spec["routes"]:
         raise InputError(f"{where}.route", item.route, f"a route {name} has: {', '.join(spec['routes'])}")
+    potency = float(spec["potency"]) * route_potency(spec, route)
+    use_member(reg, name, where)
     if not med and getattr(item, "rate", None) is not None:
         if route != "iv":
             raise InputError(f"{where}.rate", item.rate, "a dose for this route (rates are for IV infusions)")
         if item.for_ is None:
             raise InputError(f"{where}.rate", item.rate, "'rate' together with 'for'")
+        if item.dose is not None or item.every is not None or item.over is not None:
+            raise InputError(f"{where}.rate", item.rate, "'rate' with 'for' only (not with dose, over or every)")
         rate = _drug_amount(item.rate, f"{where}.rate", name, spec, "rate")
         length = _time(item.for_, f"{where}.for")
+        if length <= 0:
+            raise InputError(f"{where}.for", item.for_, "a positive duration")
         reg.changes.append(
             Change(start, min(start + length, reg.duration), f"{cls}_infusion", rate * potency, f"add:drug:{name}")
         )
         return
     if item.dose is None:
-        raise InputError(
-            f"{where}.dose", None, f"a dose of {name}, e.g. '{'10 U' if spec['unit'] == 'U' else '40 mg'}'"
-        )
+        raise InputError(f"{where}.dose", None, f"a dose of {name}, e.g. '{spec.get('usual', '1 ' + spec['unit'])}'")
     amount = _drug_amount(item.dose, f"{where}.dose", name, spec) * potency
     if med:
         every_text, for_text = item.every, item.for_ or f"{reg.duration - start + 1e-6} h"
     else:
         every_text, for_text = item.every, item.for_
     times = _repeat(start, every_text, for_text, where, reg.duration)
-    if len(times) > 1 and med:
+    if len(times) > 1:
         every = times[1] - times[0]
         per_day = amount / potency * 24 / every
         if per_day > spec["max_daily"] * (1 + 1e-9):
@@ -422,17 +449,13 @@ def _give_drug(reg: Regimen, item, where: str, name: str, start: float, med: boo
         reg.jumps.append(Jump(t, state, amount, f"drug:{name}"))
 
 
-ACUTE_ONLY = ("insulin", "albuterol", "epinephrine")  # drug classes given as doses, not ongoing medications
-
-
 def _medication(med: MedicationSpec, here: str) -> tuple[str, dict]:
-    """The medication's name and drug-table entry; an unknown (or dose-only) drug is refused with a suggestion."""
-    table = drugs()
-    name = med.drug.lower()
-    if name not in table or table[name]["class"] in ACUTE_ONLY:
-        choices = [n for n, d in table.items() if d["class"] not in ACUTE_ONLY]
-        raise InputError(f"{here}.drug", med.drug, f"one of {', '.join(choices)}" + _closest(name, choices))
-    return name, table[name]
+    """The medication's canonical name and drug-table entry; an unknown (or dose-only) drug is refused with a
+    suggestion."""
+    from .vocabulary import resolve
+
+    _, name = resolve(med.drug, f"{here}.drug", kinds=("drug",), medication=True)
+    return name, drugs()[name]
 
 
 def _medications(reg: Regimen, meds: list[MedicationSpec], where: str) -> None:
@@ -467,6 +490,7 @@ def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, session
         grams = parse(iv.dose, f"{where}.dose", "g", "the meal's carbohydrate in g, e.g. '75 g'")
         if not 0 < grams <= 300:
             raise InputError(f"{where}.dose", iv.dose, "0 to 300 g of carbohydrate")
+        use_member(reg, "meal", where)
         reg.jumps.append(Jump(start, "insulin_depot", grams * meal_insulin_per_gram()))
     elif kind == "diet":
         if iv.diet is None:
@@ -477,8 +501,10 @@ def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, session
     elif kind == "stop":
         if iv.give is None:
             raise InputError(f"{where}.give", None, "the product or drug that stops, e.g. MgSO4 or omeprazole")
-        name = iv.give.lower()
-        if name in drugs():
+        from .vocabulary import resolve
+
+        kind, name = resolve(iv.give, f"{where}.give")
+        if kind == "drug":
             # a drug stops: its later doses are dropped and its infusions end (the body clears what was given)
             tag = f"drug:{name}"
             kept = [j for j in reg.jumps if not (j.tag == tag and j.t >= start)]
@@ -489,11 +515,13 @@ def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, session
                 ch = reg.changes[k]
                 reg.changes[k] = Change(ch.t0, start, ch.input, ch.value, ch.mode)
             if not later and not running:
-                raise InputError(f"{where}.give", iv.give, f"a drug given after {iv.at} (no {iv.give} dose is due then)")
+                raise InputError(
+                    f"{where}.give", iv.give, f"a drug given after {iv.at} (no {iv.give} dose is due then)"
+                )
             return
         stopped = False
         for k, ch in enumerate(reg.changes):
-            if ch.mode == f"add:{_canonical(name)}" and ch.t0 <= start < ch.t1:
+            if ch.mode == f"add:{products()[name].name}" and ch.t0 <= start < ch.t1:
                 reg.changes[k] = Change(ch.t0, start, ch.input, ch.value, ch.mode)
                 stopped = True
         if not stopped:
@@ -503,14 +531,10 @@ def _event(reg: Regimen, iv: InterventionSpec, where: str, start: float, session
         raise InputError(f"{where}.event", iv.event, f"one of {', '.join(allowed)}" + _closest(kind, allowed))
 
 
-def _canonical(name: str) -> str:
-    product = products().get(name.lower())
-    return product.name if product else name
-
-
 def _interventions(reg: Regimen, items: list[InterventionSpec], where: str, sessions: list) -> None:
+    from .vocabulary import resolve
+
     catalogue = products()
-    table = drugs()
     for i, iv in enumerate(items):
         here = f"{where}[{i}]"
         start = _time(iv.at, f"{here}.at")
@@ -521,14 +545,11 @@ def _interventions(reg: Regimen, items: list[InterventionSpec], where: str, sess
             continue
         if iv.give is None:
             raise InputError(here, None, "'give' (a product or drug) or 'event'")
-        name = iv.give.lower()
-        if name in catalogue:
+        kind, name = resolve(iv.give, f"{here}.give")
+        if kind == "product":
             _give_product(reg, iv, here, catalogue[name], start)
-        elif name in table:
-            _give_drug(reg, iv, here, name, start, med=False)
         else:
-            options = [p.name for p in catalogue.values()] + list(table)
-            raise InputError(f"{here}.give", iv.give, f"one of {', '.join(options)}" + _closest(name, options))
+            _give_drug(reg, iv, here, name, start, med=False)
 
 
 def _check_daily_totals(reg: Regimen) -> None:
@@ -552,9 +573,10 @@ def compile_regimen(scenario: Scenario, arm: str | None = None, duration_text: s
     """The regimen of the main run (or of one arm: its interventions and medications follow the shared ones)."""
     text = duration_text or scenario.duration
     duration = _time(text, "duration" if duration_text is None else "history.duration")
-    if not 0 < duration <= MAX_DURATION_H:
+    longest, words = (MAX_DURATION_H, "5 years") if duration_text is None else (MAX_HISTORY_H, "20 years")
+    if not 0 < duration <= longest:
         raise InputError(
-            "duration" if duration_text is None else "history.duration", text, "a duration above 0 and at most 5 years"
+            "duration" if duration_text is None else "history.duration", text, f"a duration above 0 and at most {words}"
         )
     reg = Regimen(scenario.name if arm is None else f"{scenario.name} [{arm}]", _patient(scenario), duration)
     for ion, rate in diet_rates(scenario.diet, "diet").items():
@@ -566,7 +588,8 @@ def compile_regimen(scenario: Scenario, arm: str | None = None, duration_text: s
     if scenario.history is not None and not standing_in(scenario.interventions):
         chronic_from_history(reg, scenario.history.interventions, "history.interventions")
     if reg.patient.egfr_value == 0 and not (
-        standing_in(scenario.interventions) or (scenario.history is not None and standing_in(scenario.history.interventions))
+        standing_in(scenario.interventions)
+        or (scenario.history is not None and standing_in(scenario.history.interventions))
     ):
         raise InputError(
             "patient.egfr",
@@ -608,12 +631,15 @@ def compile_history(scenario: Scenario, doses_for: float = HISTORY_DOSES_H) -> R
         duration_text=history.duration,
     )
     _apply_conditions(reg, history.conditions, "history.conditions")
+    for i, med in enumerate(history.medications):
+        here = f"history.medications[{i}]"
+        use_member(reg, _medication(med, here)[0], here)
     tail_start = max(0.0, reg.duration - doses_for)
     if tail_start > 0:
         for name, rate in medication_rates(history.medications, "history.medications").items():
             reg.changes.append(Change(0.0, tail_start, name, rate, "add"))
     # a drug the regimen goes on with keeps the regimen's dosing times
-    going_on = {med.drug.lower(): med.at for med in scenario.medications}
+    going_on = {_medication(med, "medications")[0]: med.at for med in scenario.medications}
     reg.jumps += medication_doses(history.medications, "history.medications", tail_start, reg.duration, going_on)
     return reg
 

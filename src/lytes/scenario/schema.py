@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import InputError
 
 MAX_DURATION_H = 5 * 365.25 * 24
+MAX_HISTORY_H = 20 * 365.25 * 24  # a history (before t = 0) may go back 20 years (long PPI use)
 
 
 class _Strict(BaseModel):

@@ -3,7 +3,7 @@
 Pump flux (K moved in) = Jmax * capacity * Ko/(Ko + Km_K) * Nai^h/(Nai^h + Km_Na^h), where capacity is the product of
 pump content (adapts over weeks to plasma K, muscle Mg and aldosterone), the Mg-ATP factor of cytosolic free Mg (small:
 substrate saturation only), and the stimulation by
-insulin and beta-2 agonists, and inhibition by high extracellular Mg. Passive currents use chord
+insulin and beta-2 agonists, and inhibition by high extracellular Mg and by digoxin. Passive currents use chord
 conductances: I_K = gK (Ko/Ko_ref)^0.5 (Em - EK), I_Na = gNa (Em - ENa), and the membrane potential is where the net current
 (passive plus the pump's one charge out per cycle) is zero, so cell K gained equals cell Na lost.
 
@@ -70,7 +70,9 @@ def build(m: ModelBuilder) -> None:
     target = (k_o / k_o_ref) ** m.param("pump_content_K_exponent", "1") * mg_content * rho_ald
     m.rate("N_pump", (target - n_pump) / m.param("tau_pump_content", "h"))
 
-    capacity = m.var("pump_capacity", n_pump * f_mg * rho_ins * rho_b2 * rho_mg_o)
+    # cardiac glycosides (digoxin) occupy pumps and take them out of action
+    inhibition = m.sym("drug_pump_inhibition")
+    capacity = m.var("pump_capacity", n_pump * f_mg * rho_ins * rho_b2 * rho_mg_o * (1 - inhibition))
     h_na = m.param("pump_Nai_hill", "1")
     sat_ref = k_o_ref / (k_o_ref + km_k) * hill(na_i_ref, km_na, h_na)
     jmax = m.derive("pump_Jmax", j_ref / sat_ref)
