@@ -28,6 +28,8 @@ def build(m: ModelBuilder) -> None:
     k_uf = m.input("ultrafiltration_rate_constant", "1/h", "ultrafiltration of the ECF above dry weight, per hour")
     excess = softplus(m.sym("V_ecf") - m.sym("V_ecf_ref"), m.param("ultrafiltration_width", "L"))
     q_uf = m.var("ultrafiltration_rate", k_uf * excess)
+    # the ultrafiltrate is plasma water as well as the solute it carries: the ECF shrinks with it (isotonic)
+    m.rate("V_ecf", m.rates["V_ecf"] - q_uf)
     for ion, plasma in DIFFUSIBLE.items():
         fluid = m.input(f"dialysate_{ion}", "mmol/L", f"{ion} in dialysate or replacement fluid")
         m.flux(f"{ion}_dialysis", clearance * (m.sym(plasma) - fluid), f"{ion}_ecf", f"{ion}_other")
