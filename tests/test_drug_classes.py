@@ -126,6 +126,16 @@ def test_oral_loop_diuretics_are_equipotent_at_equivalent_doses():
     assert max(out.values()) < 2 * min(out.values()), out
 
 
+def test_a_failing_kidney_blunts_a_diuretic():
+    # a diuretic acts from the tubular fluid: the same dose does less when few nephrons secrete it (Brater 1998)
+    dose = [give("0 h", "furosemide", "iv", dose="40 mg", over="2 min")]
+    normal = lytes.simulate(scenario("6 h", interventions=dose))
+    ckd = lytes.simulate(scenario("6 h", patient={"egfr": "20 mL/min/1.73m2"}, interventions=dose))
+    base_n = lytes.simulate(scenario("6 h")).at("Na_urine", 6)
+    base_c = lytes.simulate(scenario("6 h", patient={"egfr": "20 mL/min/1.73m2"})).at("Na_urine", 6)
+    assert ckd.at("Na_urine", 6) - base_c < 0.5 * (normal.at("Na_urine", 6) - base_n)
+
+
 def test_k_binders_lower_k_in_hyperkalaemic_ckd_at_trial_size():
     # HARMONIZE (Kosiborod 2014): SZC 10 g tid, K 5.6 -> 4.5 at 48 h; Lepage 2015: SPS 30 g daily -1.04 (CI -1.37 to
     # -0.71) vs placebo at 7 d; patiromer (Bakris 2015, Weir 2015): -0.35 to -1.0 at 4 weeks

@@ -21,15 +21,17 @@ def build(m: ModelBuilder) -> None:
     volume = m.sym("Na_ecf") / m.sym("Na_ecf_ref")
     diet_ref = m.param("diet_Na_ref", "mmol/h")
     fe_ref = m.derive("FE_Na_ref", (1 - m.sym("faecal_fraction_Na")) * diet_ref / (gfr_ref * m.sym("Na_o_ref")))
+    adaptation = per_nephron(
+        m.sym("gfr") / gfr_ref, m.param("Na_nephron_adaptation", "1"), m.param("Na_nephron_adaptation_max", "1")
+    )
+    # a diuretic adds the same share of the filtered load as in a healthy kidney (Brater 1998: the response per
+    # nephron is kept in CKD once the drug reaches its site), not a multiple of the remaining nephrons' adaptation
     fe = m.var(
         "FE_Na_fraction",
         fe_ref
-        * per_nephron(
-            m.sym("gfr") / gfr_ref, m.param("Na_nephron_adaptation", "1"), m.param("Na_nephron_adaptation_max", "1")
-        )
+        * (adaptation + m.sym("drug_natriuresis_factor") - 1)
         * volume ** m.param("natriuresis_volume_exponent", "1")
-        * m.input("natriuresis_factor", "1", "multiplier on Na excretion (conditions)", 1.0)
-        * m.sym("drug_natriuresis_factor"),
+        * m.input("natriuresis_factor", "1", "multiplier on Na excretion (conditions)", 1.0),
     )
     m.var("Na_filtered", gfr * m.sym("Na_o"))
     m.flux("Na_urinary", fe * m.sym("Na_filtered"), "Na_ecf", "Na_urine")

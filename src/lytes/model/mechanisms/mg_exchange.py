@@ -53,7 +53,13 @@ def build(m: ModelBuilder) -> None:
     q = m.param("Mg_cell_uptake_exponent", "1")
     relative = mg_uf / uf_ref
     below = relative - softplus(relative - 1, width) + softplus(0, width)  # smooth min(relative, 1)
-    influx = uf_ref * relative * below ** (q - 1) / (1 + alpha * softplus(relative - 1, width)) * (1 + alpha * softplus(0, width))
+    influx = (
+        uf_ref
+        * relative
+        * below ** (q - 1)
+        / (1 + alpha * softplus(relative - 1, width))
+        * (1 + alpha * softplus(0, width))
+    )
     m.flux("Mg_cell_uptake", k_cell * cell_mass * (influx - uf_ref * mg_i / mg_i_ref), "Mg_ecf", "Mg_cell_fast")
     # renal tubular cells (DCT/CNT: apical TRPM6, basolateral exchange) hold little Mg and reach the free Mg that this
     # plasma level sets within minutes to hours; their free Mg is what blocks ROMK (kidney_k)
