@@ -188,11 +188,12 @@ def test_non_selective_beta_blockade_raises_k_most_when_the_kidneys_cannot_excre
     # the exercise K rise grew on propranolol (0.44 vs 0.26) but not on metoprolol (0.20)
     c = lytes.simulate("beta_blockers_dialysis")
     rise = {arm: r["K_serum"].max() - c["no_blocker"]["K_serum"].max() for arm, r in c.arms.items()}
-    assert rise["propranolol"] >= 0.3 and rise["carvedilol"] >= 0.3
-    assert rise["propranolol"] > 2 * rise["bisoprolol"]
-    assert rise["propranolol"] > rise["atenolol"] > rise["bisoprolol"] >= 0
-    # with working kidneys the same propranolol moves K far less: the kidney excretes what the cells let go
+    assert rise["propranolol"] >= 0.2 and rise["carvedilol"] >= 0.2  # visible on a lab report
+    assert rise["propranolol"] > 2 * rise["atenolol"] > 2 * rise["bisoprolol"] >= 0  # selectivity matters
+    # with working kidneys the same propranolol moves K less (Traub 1980: +0.1 to +0.3 at rest) and not for long:
+    # the kidney excretes what the cells let go
     med = [{"drug": "propranolol", "dose": "40 mg", "every": "12 h"}]
     healthy = lytes.simulate(scenario("7 d") | {"medications": med})
-    assert healthy["K_serum"].max() - healthy["K_serum"][0] < 0.5 * rise["propranolol"] + 0.2
-    assert abs(healthy["K_serum"][-1] - healthy["K_serum"][0]) < 0.3
+    assert 0.1 <= healthy["K_serum"].max() - healthy["K_serum"][0] <= 0.3
+    assert healthy["K_serum"].max() - healthy["K_serum"][0] < rise["propranolol"]
+    assert abs(healthy["K_serum"][-1] - healthy["K_serum"][0]) < 0.1

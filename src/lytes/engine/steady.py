@@ -33,10 +33,12 @@ def reference_guess(c: Compiled, p: np.ndarray, u: np.ndarray) -> np.ndarray:
     P = dict(zip(c.layout.params, p))
     v_e, v_i = P["V_ecf_ref"], P["V_icf"]
     guess = {
-        "K_ecf": P["K_o_ref"] * v_e,
+        "K_ecf": P["K_o_ref"] * v_e * (1 - P["muscle_isf_share"]),
+        "K_isf": P["K_o_ref"] * v_e * P["muscle_isf_share"],
         "K_icf": P["K_i_ref"] * v_i,
         "Na_ecf": P["Na_o_ref"] * v_e,
         "Na_icf": P["Na_i_ref"] * v_i,
+        "Cl_icf": P["Cl_i_ref"] * v_i,
         "Mg_ecf": P["Mg_tot_ref"] * v_e,
         "Mg_cell": P["Mg_cell_slow_ref"],
         "Mg_cell_fast": P["Mg_cell_fast_ref"],

@@ -1,13 +1,15 @@
 """Compartment volumes, the states every mechanism shares, and the concentrations read from them.
 
 ECF volume follows ECF sodium content (thirst and ADH hold serum Na near its set point within hours); cell volume is
-fixed. Volumes and stores scale with body weight; total body water is a fraction of weight that depends on sex, and
+fixed. For K the ECF has two pools: plasma with the well-perfused interstitium, and the muscle interstitium that the
+cells exchange with, refilled at the muscle plasma flow (which falls during dialysis). Volumes and stores scale with body weight; total body water is a fraction of weight that depends on sex, and
 pregnancy expands the ECF.
 
 References
 ----------
 Watson PE et al. Am J Clin Nutr 1980;33:27-39 (body water by sex).
 Boron & Boulpaep, Medical Physiology, 3rd ed., ch. 5 (ECF one third, ICF two thirds of body water).
+Schneditz D et al. Kidney Int 1992;42:1450 (regional blood flow and post-dialysis rebound).
 """
 
 from ..core import ModelBuilder
@@ -60,7 +62,18 @@ def build(m: ModelBuilder) -> None:
     m.derive("Na_ecf_ref", na_set * v_ecf_ref)
 
     # concentrations
-    m.var("K_o", m.sym("K_ecf") / v_ecf)
+    # K in muscle interstitial fluid is a separate, perfusion-limited pool: the cells (mostly muscle) exchange K with
+    # it, and it with plasma at the muscle plasma flow, which falls during a dialysis session (ultrafiltration
+    # constricts muscle vessels) - so dialysis clears plasma faster than the muscle can refill it, and K rebounds
+    # from the muscle afterwards (the regional blood flow model: Schneditz D et al. Kidney Int 1992;42:1450)
+    share = m.param("muscle_isf_share", "1")
+    m.state("K_isf", "mmol", "K in muscle interstitial fluid (perfusion-limited)", "K")
+    k_o = m.var("K_o", m.sym("K_ecf") / (v_ecf * (1 - share)))
+    k_m = m.var("K_o_muscle", m.sym("K_isf") / (v_ecf * share))
+    clearing = m.input("dialysis_clearance", "L/h", "dialysance or effluent rate of kidney replacement therapy")
+    fall = m.param("muscle_flow_fall_on_dialysis", "1") * clearing / (clearing + m.param("dialysis_flow_K", "L/h"))
+    flow = m.param("muscle_plasma_flow_per_kg", "L/h/kg") * weight * (1 - fall)
+    m.flux("K_muscle_perfusion", flow * (k_o - k_m), "K_ecf", "K_isf")
     m.var("Na_o", m.sym("Na_ecf") / v_ecf)
     m.var("K_i", m.sym("K_icf") / m.sym("V_cells"))
     m.var("Na_i", m.sym("Na_icf") / m.sym("V_cells"))

@@ -1,20 +1,25 @@
-"""The Na+/K+-ATPase (3 Na out, 2 K in) and the passive K and Na leaks of cells.
+"""The Na+/K+-ATPase (3 Na out, 2 K in) and the passive K, Na and Cl currents of cells.
 
 Pump flux (K moved in) = Jmax * capacity * Ko/(Ko + Km_K) * Nai^h/(Nai^h + Km_Na^h), where capacity is the product of
 pump content (adapts over weeks to plasma K, muscle Mg and aldosterone), the Mg-ATP factor of cytosolic free Mg (small:
 substrate saturation only), and the stimulation by
 insulin and beta-2 agonists, and inhibition by high extracellular Mg and by digoxin. Passive currents use chord
-conductances: I_K = gK (Ko/Ko_ref)^0.5 (Em - EK), I_Na = gNa (Em - ENa), and the membrane potential is where the net current
-(passive plus the pump's one charge out per cycle) is zero, so cell K gained equals cell Na lost.
+conductances: I_K = gK (Ko/Ko_ref)^0.5 (Em - EK), I_Na = gNa (Em - ENa), I_Cl = gCl (Em - ECl), and the membrane
+potential is where the net current (passive plus the pump's one charge out per cycle) is zero, so the cations a cell
+gains equal the Cl it gains. Cl is passively distributed (E_Cl = Em at rest): when plasma K falls and the cells
+hyperpolarize, Cl leaves with part of the K they lose, so lost K is not all replaced by Na (Cooke 1952) and the cell Na
+that would speed the pump and hold plasma K down rises less - the cells buffer K as patients' do.
 
-The resting flux is calibrated to ~600 mmol/h (Stadt's 98 mmol/min is ~10x faster than measured K turnover;
-PHYSIOLOGY.md 1.2 caveat 1), so ECF-cell K exchange relaxes in ~20 min and tracer K equilibrates in about a day.
+The cells face the K of the muscle interstitial fluid (Ko here), a perfusion-limited pool that plasma refills at the
+muscle plasma flow (body.py). The resting flux is calibrated to ~600 mmol/h (Stadt's 98 mmol/min is ~10x faster than
+measured K turnover; PHYSIOLOGY.md 1.2 caveat 1); tracer K equilibrates in about a day.
 
 References
 ----------
 Stadt & Layton 2022 (pump-leak form); Luo & Rudy 1994 (Km convention for Ko and Nai); Apell 2017 Biochemistry and
 J Enzyme Inhib Med Chem 2004 (Mg-ATP substrate, free-ATP inhibition); Dorup 1987 Magnesium (pump content and K in
-Mg/K depletion); Clausen 1998 Physiol Rev (pump content adapts to K status).
+Mg/K depletion); Clausen 1998 Physiol Rev (pump content adapts to K status). Cooke RE et al. J Clin Invest 1952;31:798
+(cell K lost is replaced by ~2 Na and 1 H per 3 K); Bretag AH Physiol Rev 1987;67:618 (Cl conductance of muscle).
 """
 
 import sympy as sp
@@ -31,7 +36,8 @@ def _mg_atp_factor(mg_i, atp, kd, km, ki):
 
 
 def build(m: ModelBuilder) -> None:
-    k_o, k_i, na_o, na_i = (m.sym(n) for n in ("K_o", "K_i", "Na_o", "Na_i"))
+    # cells face the K of the muscle interstitial fluid (body: perfusion-limited pool, ~plasma K at rest)
+    k_o, k_i, na_o, na_i = (m.sym(n) for n in ("K_o_muscle", "K_i", "Na_o", "Na_i"))
     weight = m.sym("weight")
     rt_f = m.param("RT_over_F", "mV")
     km_k = m.param("pump_Km_Ko", "mmol/L")
@@ -90,17 +96,27 @@ def build(m: ModelBuilder) -> None:
     g_na = g_na * cell_mass
     e_k = m.var("E_K", rt_f * sp.log(k_o / k_i))
     e_na = m.var("E_Na", rt_f * sp.log(na_o / na_i))
-    em = m.var("Em", (g_k * e_k + g_na * e_na - j_pump / 2) / (g_k + g_na))
+    # chloride is passively distributed across the cell membrane (at rest E_Cl = Em): when the cells hyperpolarize
+    # (low plasma K) Cl leaves with the K they lose, so lost cell K is not all replaced by Na (Cooke 1952: ~2 Na per
+    # 3 K) and the pump is not driven by the cell Na a 1:1 exchange would bring. ECF Cl is taken as constant.
+    cl_o = m.param("Cl_o_ref", "mmol/L")
+    cl_i_ref = m.derive("Cl_i_ref", cl_o * sp.exp(em_ref / rt_f))
+    cl_icf = m.state("Cl_icf", "mmol", "Cl in cells (distributed by the membrane potential)", role="control")
+    e_cl = m.var("E_Cl", rt_f * sp.log(cl_icf / m.sym("V_cells") / cl_o))
+    g_cl = m.derive("g_Cl", m.param("gCl_to_gK_ratio", "1") * m.sym("g_K")) * cell_mass
+    em = m.var("Em", (g_k * e_k + g_na * e_na + g_cl * e_cl - j_pump / 2) / (g_k + g_na + g_cl))
 
-    m.flux("K_pump_uptake", j_pump, "K_ecf", "K_icf")
-    m.flux("K_leak", g_k * (em - e_k), "K_icf", "K_ecf")
+    m.flux("K_pump_uptake", j_pump, "K_isf", "K_icf")
+    m.flux("K_leak", g_k * (em - e_k), "K_icf", "K_isf")
     m.flux("Na_pump_extrusion", 1.5 * j_pump, "Na_icf", "Na_ecf")
     m.flux("Na_leak", g_na * (e_na - em), "Na_ecf", "Na_icf")
-    # cells keep their cation content per litre: K + Na = (K_i,ref + Na_i,ref) x living cell volume
-    content = (k_i_ref + na_i_ref) * m.sym("V_icf")
-    m.conserve("Na_icf", {"K_icf": 1, "Na_icf": 1, "cell_mass": -content}, 0)
+    # cells keep their charge: K + Na - Cl = (K_i,ref + Na_i,ref - Cl_i,ref) x living cell volume
+    content = (k_i_ref + na_i_ref - cl_i_ref) * m.sym("V_icf")
+    m.conserve("Na_icf", {"K_icf": 1, "Na_icf": 1, "Cl_icf": -1, "cell_mass": -content}, 0)
 
     # tissue breakdown releases the lysed cells' K and Na (their Mg in mg_exchange)
     lysis = m.sym("lysis_rate") / cell_mass
     m.flux("K_cell_lysis", lysis * m.sym("K_icf"), "K_icf", "K_ecf")
     m.flux("Na_cell_lysis", lysis * m.sym("Na_icf"), "Na_icf", "Na_ecf")
+    # Cl moves with the membrane potential (uptake g_Cl (Em - E_Cl)); lysed cells' Cl joins the ECF's (not tracked)
+    m.rate("Cl_icf", g_cl * (em - e_cl) - lysis * cl_icf)
