@@ -97,7 +97,9 @@ LOWER = {
     "Ca": (Rung("Ca_absorption_factor", "down", FIFTY),),
 }
 HIGHER = {
-    "K": (Rung("K_secretion_factor", "down", FIFTY),),
+    # renal retention first; where there is little kidney left to retain with (dialysis), an ongoing K gain: more K
+    # eaten than the stated diet, the usual cause of a high pre-dialysis K
+    "K": (Rung("K_secretion_factor", "down", FIFTY), _add("iv_K", 0.05, 100 / 24)),
     "Mg": (Rung("Mg_absorption_factor", "up", FIFTY), _add("iv_Mg", 0.05, 40.0)),
     "Ca": (Rung("Ca_absorption_factor", "up", FIFTY), _add("iv_Ca", 0.05, 240 / 24)),
 }
@@ -111,19 +113,22 @@ WHAT_LOWERS = {
     "Ca": "a lower eGFR, a lower diet.Ca or a lower patient.labs.Mg",
 }
 WHAT_RAISES = {
-    "K": "a lower eGFR, a K-sparing drug (spironolactone, amiloride, lisinopril) or a higher diet.K; an acute rise "
+    "K": "a higher diet.K, a K-sparing drug (spironolactone, amiloride, lisinopril) or a lower eGFR; an acute rise "
     "is an intervention (tissue_breakdown, KCl), not a chronic state",
     "Mg": "a Mg source in interventions (MgSO4 iv, Mg hydroxide) or a lower eGFR",
     "Ca": "a calcium infusion in interventions (Ca gluconate iv)",
 }
 
 
-def ladder(ion: str, target: float) -> tuple[tuple[Rung, ...], tuple[Rung, ...]]:
-    """(lower rungs, higher rungs) for this ion and target."""
-    higher = HIGHER[ion]
+def ladder(ion: str, target: float, anuric: bool = False) -> tuple[tuple[Rung, ...], tuple[Rung, ...]]:
+    """(lower rungs, higher rungs) for this ion and target; an anuric kidney has no renal K secretion to scale."""
+    lower, higher = LOWER[ion], HIGHER[ion]
     if ion == "Mg" and target > HIGH_MG_SOURCE:
         higher = (_add("iv_Mg", 0.05, 40.0),)
-    return LOWER[ion], higher
+    if anuric:
+        lower = tuple(r for r in lower if r.input != "K_secretion_factor")
+        higher = tuple(r for r in higher if r.input != "K_secretion_factor")
+    return lower, higher
 
 
 def apply(c, u0: np.ndarray, rungs_x: dict[str, tuple[tuple, tuple, float]]) -> np.ndarray:
@@ -320,7 +325,8 @@ class LabsFit:
     def fit(self) -> LabsFit:
         c, targets = self.c, self.targets
         self._ions = [ion for ion in ORDER if ion in targets]
-        self._ladders = {ion: ladder(ion, targets[ion]) for ion in self._ions}
+        anuric = self.p[c.param_index["gfr"]] <= 0
+        self._ladders = {ion: ladder(ion, targets[ion], anuric) for ion in self._ions}
         self._cache: dict = {}
         x = {ion: 0.0 for ion in self._ions}
         try:
@@ -453,6 +459,7 @@ HOOK_WORDS = {
 }
 SOURCE_WORDS = {
     "gi_loss_K": "an unexplained ongoing K loss",
+    "iv_K": "an unexplained ongoing K gain (more K eaten than the stated diet)",
     "gi_loss_Mg": "an unexplained Mg loss (gut or kidney)",
     "iv_Mg": "an ongoing Mg gain (the Mg source)",
     "iv_Ca": "an ongoing Ca gain (bone resorption)",

@@ -24,6 +24,7 @@ from ..units import parse, split
 from .dialysis import add_dialysis, chronic_from_history, standing_in
 from .products import ION_MOLAR_MASS, ION_VALENCE, Product, products
 from .schema import MAX_DURATION_H, MAX_HISTORY_H, DietSpec, InterventionSpec, MedicationSpec, Scenario
+from .vocabulary import route as route_name
 
 IONS = ("K", "Mg", "Na", "Ca")
 DEFAULT_DIET = {"K": "80 mmol/day", "Mg": "12 mmol/day", "Na": "150 mmol/day", "Ca": "25 mmol/day"}
@@ -311,7 +312,7 @@ def _saline(iv: InterventionSpec, where: str, product: Product) -> float:
 
 
 def _give_product(reg: Regimen, iv: InterventionSpec, where: str, product: Product, start: float) -> None:
-    route = (iv.route or next(iter(product.routes))).lower()
+    route = route_name(iv.route) if iv.route else next(iter(product.routes))
     if route not in product.routes:
         raise InputError(f"{where}.route", iv.route, f"a route {product.name} has: {', '.join(product.routes)}")
     ion = product.ion
@@ -409,7 +410,7 @@ def route_potency(spec: dict, route: str) -> float:
 def _give_drug(reg: Regimen, item, where: str, name: str, start: float, med: bool) -> None:
     spec = drugs()[name]
     cls = spec["class"]
-    route = (item.route or spec["routes"][0]).lower()
+    route = route_name(item.route) if item.route else spec["routes"][0]
     if route not in spec["routes"]:
         raise InputError(f"{where}.route", item.route, f"a route {name} has: {', '.join(spec['routes'])}")
     potency = float(spec["potency"]) * route_potency(spec, route)
@@ -674,7 +675,7 @@ def medication_rates(meds: list[MedicationSpec], where: str) -> dict[str, float]
     for i, med in enumerate(meds):
         here = f"{where}[{i}]"
         name, spec = _medication(med, here)
-        if (med.route or "oral") != "oral":
+        if route_name(med.route or "oral") != "oral":
             raise InputError(f"{here}.route", med.route, "oral (a chronic medication is taken by mouth)")
         dose = _drug_amount(med.dose, f"{here}.dose", name, spec)
         every = _time(med.every, f"{here}.every")

@@ -17,6 +17,25 @@ from ..errors import InputError
 ACUTE_ONLY = ("insulin", "beta2_agonist", "epinephrine")  # drug classes given as doses, not ongoing medications
 
 
+ROUTES = {
+    "oral": ("po", "by mouth", "per os", "orally", "tablet", "oral solution"),
+    "iv": ("intravenous", "intravenously", "i.v.", "ivi", "iv bolus", "iv infusion"),
+    "im": ("intramuscular", "intramuscularly", "i.m."),
+    "subcutaneous": ("sc", "s.c.", "subcut", "sq", "subcutaneously"),
+    "nebulized": ("nebulised", "nebuliser", "nebulizer", "neb", "nebulized solution"),
+    "inhaled": ("inhaler", "mdi", "metered-dose inhaler", "metered dose inhaler", "puffer", "inhalation"),
+}
+
+
+def route(text) -> str:
+    """A route as people write it ('PO', 'intravenous', 'MDI', 'nebulised') as lytes names it; unknown text as is."""
+    key = normalise(text).replace("-", " ")
+    for name, words in ROUTES.items():
+        if key == name or key in (normalise(w) for w in words):
+            return name
+    return key
+
+
 def normalise(text) -> str:
     s = str(text).strip().lower().replace("_", " ").replace("-", " ")
     s = re.sub(r"\s+", " ", s)
