@@ -7,6 +7,7 @@ stands for primary hyperaldosteronism, ACE inhibition or spironolactone in later
 References
 ----------
 Stadt MM, Layton AT. PLoS Comput Biol 2022 and mstadt/KReg (2023): exponential K dependence of aldosterone.
+Williams GH. Heart Fail Rev 2005 (aldosterone up to ~1000-2000 pg/mL in severe volume depletion).
 """
 
 import sympy as sp
@@ -23,5 +24,9 @@ def build(m: ModelBuilder) -> None:
     factor = m.input("aldosterone_factor", "1", "multiplier on aldosterone secretion", 1.0)
     k_o, k_ref = m.sym("K_o"), m.param("K_o_ref", "mmol/L")
     volume = m.sym("Na_ecf") / m.sym("Na_ecf_ref")
-    target = factor * m.sym("drug_aldosterone_secretion") * ald_ref * sp.exp(m_k * (k_o - k_ref)) * volume ** (-n_vol)
+    raw = factor * m.sym("drug_aldosterone_secretion") * sp.exp(m_k * (k_o - k_ref)) * volume ** (-n_vol)
+    # the zona glomerulosa's output is finite: the exponential K (and volume) drive saturates smoothly at ~20x the
+    # reference, so severe hyperkalaemia does not ask for a hundredfold aldosterone
+    most = m.param("aldosterone_max_fold", "1")
+    target = ald_ref * raw / (1 + (raw / most) ** 4) ** sp.Rational(1, 4)
     m.rate("ALD", (target - ald) / tau)

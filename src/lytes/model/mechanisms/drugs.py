@@ -20,7 +20,7 @@ scenario's condition factors:
 | ppi (the five) | transcellular gut Mg absorption down over days |
 | mra (spironolactone, eplerenone, finerenone) | blocks aldosterone's action on distal secretion |
 | acei, arb | aldosterone secretion down |
-| enac (amiloride, triamterene, trimethoprim) | secretory driving force down, natriuresis up |
+| enac (amiloride, triamterene, trimethoprim) | the voltage driving distal K secretion removed (secretion down in proportion), natriuresis up |
 | digoxin | occupies Na/K-ATPases (competing with external K): pump capacity down |
 | heparin, nsaid | aldosterone secretion down (heparin: zona glomerulosa synthesis, over days; NSAID: renin) |
 | k_binder (patiromer, SZC, SPS, CPS) | binds K in the gut lumen: ECF K to stool (SZC, SPS: Na released in exchange) |
@@ -54,7 +54,13 @@ CLASSES = (
     "k_binder",
 )
 UNITS = {"insulin": "U", "k_binder": "g", "heparin": "kU"}
-SLOW = ("thiazide", "ppi", "insulin", "heparin")  # effects that follow occupancy through an effect compartment
+SLOW = (
+    "thiazide",
+    "ppi",
+    "insulin",
+    "heparin",
+    "digoxin",
+)  # effects that follow occupancy through an effect compartment
 LUMINAL = ("loop", "thiazide", "enac")  # act from the tubular lumen, reached by secretion that scales with nephrons
 GUT_ONLY = ("k_binder",)  # not absorbed: the dose stays in the gut lumen until it passes to stool
 MEMBER_INPUTS = ("ka", "F", "ke_nonrenal", "ke_renal")  # set by the scenario from the member's pharmacokinetics
@@ -133,7 +139,10 @@ def build(m: ModelBuilder) -> None:
         "drug_distal_na_factor",
         (1 + p("loop_distal_na_gain", "1") * e["loop"]) * (1 + p("thiazide_distal_na_gain", "1") * e["thiazide"]),
     )
-    m.var("drug_aldosterone_action", (1 - p("mra_block", "1") * e["mra"]) * (1 - p("enac_block", "1") * e["enac"]))
+    m.var("drug_aldosterone_action", 1 - p("mra_block", "1") * e["mra"])
+    # an ENaC blocker removes the lumen-negative voltage that drives K out through whatever ROMK is open, so distal
+    # secretion falls in proportion (Velazquez 1993: trimethoprim acts like amiloride)
+    m.var("drug_secretion_factor", 1 - p("enac_block", "1") * e["enac"])
     m.var(
         "drug_aldosterone_secretion",
         (1 - p("acei_aldosterone_block", "1") * e["acei"])
@@ -158,8 +167,12 @@ def build(m: ModelBuilder) -> None:
         # digoxin binds the pump's extracellular face in competition with K: low plasma K lets more bind
         k_rel = m.sym("K_o") / m.sym("K_o_ref")
         ec50 = p("digoxin_EC50", "mg") * k_rel ** p("digoxin_K_competition", "1")
+        # digoxin reaches its tissue binding over the 6-8 h distribution phase (the effect compartment: the body
+        # amount it has equilibrated with), while serum reads the body amount over the full volume
         central = m.sym("digoxin_central")
-        m.var("drug_pump_inhibition", central / (ec50 + central))
+        late = slow["digoxin"]  # occupancy the tissue has reached, as the body amount it corresponds to
+        reached = p("digoxin_EC50", "mg") * late / (1 - late)
+        m.var("drug_pump_inhibition", reached / (ec50 + reached))
         volume = p("digoxin_volume_per_kg", "L/kg") * m.sym("weight")
         m.var("digoxin_serum", 1000 * central / volume)  # ng/mL
     else:

@@ -88,6 +88,7 @@ def build(m: ModelBuilder) -> None:
     )
     demand = (  # per nephron, relative to a healthy kidney's whole output
         unexplained
+        * m.sym("drug_secretion_factor")
         * s_ref
         * per_nephron_rise
         * ff
