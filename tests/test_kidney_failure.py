@@ -181,12 +181,14 @@ def test_bad_peritoneal_prescription_names_the_field():
 
 def test_an_ordinary_pre_dialysis_k_lab_starts_an_anuric_patient():
     # K 5.3-6.0 before a session is everyday haemodialysis practice (Kim 2000: 4.9 after the 72-h interval, more in
-    # those who eat more K); an anuric patient has no renal K to scale, so the labs are met by a higher K intake
+    # those who eat more K); an anuric patient has no renal K to scale, so a high lab is met by a higher K intake
     hd = {"at": "8 h", "event": "hemodialysis", "for": "4 h", "days": ["Mon", "Wed", "Fri"]}
-    for lab in ("5.3 mmol/L", "6.0 mmol/L"):
+    for lab in ("5.3 mmol/L", "7.0 mmol/L"):
         r = lytes.simulate(
             {"duration": "3 d", "patient": {"conditions": ["esrd"], "labs": {"K": lab}}, "interventions": [hd]}
         )
         assert abs(r["K_serum"][0] - float(lab.split()[0])) < 0.02
         assert r["K_serum"].min() < 4.2  # each session still brings it down
-        assert any("K gain" in n for n in r.notes) and not any("renal K" in n for n in r.notes)
+        assert not any("renal K" in n for n in r.notes)  # an anuric kidney is not made to retain K
+        if lab.startswith("7"):  # beyond what the default 80 mmol/day diet gives between sessions
+            assert any("K gain" in n for n in r.notes)

@@ -119,8 +119,13 @@ def run(
 
 def _rows(results) -> list[tuple[str, str]]:
     """The summary rows: the standard ones, and a drug's own series where every result has them (digoxin)."""
+    import numpy as np
+
     extra = [("digoxin_serum", "{:.2f}"), ("digoxin_pump_occupancy", "{:.3f}")]
-    return SUMMARY + [(k, f) for k, f in extra if all(k in r.series for r in results)]
+    rows = SUMMARY + [(k, f) for k, f in extra if all(k in r.series for r in results)]
+    if any("K_dialysis" in r.series and np.abs(r.series["K_dialysis"]).max() > 0.5 for r in results):
+        rows += [("K_dialysis", "{:.0f}")]  # cumulative K removed by dialysis
+    return rows
 
 
 def _print_summary(result, notice: str) -> None:
@@ -150,7 +155,9 @@ def _print_summary(result, notice: str) -> None:
     console.print(table)
     worst = max(b.relative_error for b in result.balance.values())
     parts = ", ".join(
-        f"{ion}: in {b.intake:.1f}, urine {b.urine:.1f}, stool {b.faeces:.1f}, stores {b.stores_change:+.1f}"
+        f"{ion}: in {b.intake:.1f}, urine {b.urine:.1f}, stool {b.faeces:.1f}"
+        + (f", dialysis {b.other:.1f}" if abs(b.other) > 0.05 else "")
+        + f", stores {b.stores_change:+.1f}"
         for ion, b in result.balance.items()
     )
     console.print(f"mass balance (mmol) {parts}; worst relative error {worst:.1e}")
@@ -336,18 +343,30 @@ def scenarios():
 
 @app.command()
 def vocabulary(
+    name: Annotated[
+        str | None, typer.Argument(help="Show one entry, by any name it is written as (e.g. Lasix).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the vocabulary as JSON.")] = False,
 ):
     """List every drug and product lytes knows: class, names people write, routes, usual dose, PK and source."""
+    from .errors import InputError
     from .scenario.products import products
+    from .scenario.vocabulary import display, resolve
+
+    wanted = None
+    if name is not None:
+        try:
+            wanted = display(*resolve(name, "name"))
+        except InputError as exc:
+            _fail(str(exc))
     from .scenario.regimen import drugs
 
     entries = []
-    for name, d in drugs().items():
+    for key, d in drugs().items():
         pk = d["pk"]
         entries.append(
             {
-                "name": name,
+                "name": key,
                 "kind": f"drug ({d['class'].replace('_', ' ')})",
                 "also": d.get("aliases", []),
                 "routes": list(d["routes"]),
@@ -368,6 +387,8 @@ def vocabulary(
                 "source": p.source,
             }
         )
+    if wanted is not None:
+        entries = [e for e in entries if e["name"] == wanted]
     if as_json:
         typer.echo(json.dumps(entries, indent=1))
         return
@@ -417,7 +438,7 @@ def validate(
         bool, typer.Option("--sensitivity", help="Add each case's most influential parameters to the report (slow).")
     ] = False,
 ):
-    """Run the validation cases (published human data, V01-V24); exit 1 if any falls outside its band."""
+    """Run the validation cases (published human data, V01-V27); exit 1 if any falls outside its band."""
     from .validation import cases, run_case
 
     available = cases()

@@ -237,7 +237,7 @@ def build_result(
         balance[ion] = Balance(ion, intake, d_stores, urine, faeces, other, intake - d_stores - urine - faeces - other)
     ordered = {k: series[k] for k in SERIES}
     units = {k: SERIES[k][0] for k in SERIES}
-    if "digoxin_serum" in a and np.any(a["digoxin_serum"] > 0):  # only where digoxin is given
+    if "digoxin_serum" in a and np.any(a["digoxin_serum"] > 1e-6):  # only where digoxin is given
         for key, (unit, _), value in zip(
             DIGOXIN_SERIES, DIGOXIN_SERIES.values(), (a["digoxin_serum"], a["drug_pump_inhibition"])
         ):

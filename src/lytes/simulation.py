@@ -254,13 +254,41 @@ def _initial_state(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> np.ndarray:
     return y
 
 
+STANDING_HISTORY = "21 d"
+
+
+def _with_standing_history(sc):
+    """A standing dialysis prescription with no history: three weeks of it (with the oral medications) run before
+    t = 0, so pre- and post-dialysis K start in the schedule's weekly rhythm rather than at its time average."""
+    from .scenario.dialysis import standing_in
+    from .scenario.schema import HistorySpec
+
+    if sc.history is not None or not standing_in(sc.interventions):
+        return sc
+    standing = [iv for iv in sc.interventions if standing_in([iv])]
+    oral = all((m.route or "oral").lower() in ("oral", "po") for m in sc.medications)
+    history = HistorySpec(
+        duration=STANDING_HISTORY,
+        diet=sc.diet,
+        interventions=standing,
+        medications=list(sc.medications) if oral else [],
+    )
+    return sc.model_copy(update={"history": history})
+
+
 def simulate(scenario, every: float | None = None, parameters: dict[str, float] | None = None) -> Result | Comparison:
     """Run a scenario; a scenario with ``arms`` gives a Comparison of one Result per arm.
 
     ``parameters`` overrides values of the parameter table (in its units), e.g. for sensitivity analysis.
     """
-    sc = load(scenario)
+    sc = _with_standing_history(load(scenario))
     reg = compile_regimen(sc)
+    if sc.history is not None and sc.history.duration == STANDING_HISTORY and load(scenario).history is None:
+        reg.notes = [n for n in reg.notes if "as its time average" not in n]
+        reg.notes.append(
+            f"the standing dialysis prescription ran for {STANDING_HISTORY} before t = 0 (no history was given), so the "
+            "patient starts in its weekly rhythm"
+        )
     arm_regs = {arm: compile_regimen(sc, arm) for arm in sc.arms or {}}
     history = [compile_history(sc)] if sc.history is not None else []
     c = compiled(drug_classes=drug_classes(reg, *arm_regs.values(), *history))

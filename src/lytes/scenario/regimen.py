@@ -375,7 +375,8 @@ def _drug_amount(text, where: str, drug: str, spec: dict, kind: str = "dose") ->
     if unit == "U":
         number, u = split(text, where)
         expected = "U/h" if kind == "rate" else "U"
-        if u.replace(" ", "").lower() not in (expected.lower(), expected.replace("U", "units").lower()):
+        written = u.replace(" ", "").lower().replace("internationalunits", "u").replace("iu", "u").replace("units", "u")
+        if written != expected.lower():
             raise InputError(where, text, allowed + f", e.g. '10 {expected}'")
         value = number
     else:

@@ -113,8 +113,15 @@ def resolve(text, where: str, kinds=("drug", "product"), medication: bool = Fals
     if medication:
         allowed = "an ongoing medication (insulin, beta-2 agonists and adrenaline are given as doses)"
     if found is not None and not ok:
-        return_kind = found[0]
-        raise InputError(where, text, f"{allowed}; {text} is a {return_kind} given as a dose in 'interventions'")
+        shown = display(*found)
+        if found[0] == "product":
+            how = (
+                f"{shown} is a product: give it in interventions, repeated, e.g. "
+                f"{{at: 0 h, give: {shown}, dose: 20 mmol, every: 12 h, for: 30 d}}"
+            )
+        else:
+            how = f"{shown} is given as doses in interventions, e.g. {{at: 0 h, give: {shown}, dose: ...}}"
+        raise InputError(where, text, f"{'an ongoing medication' if medication else allowed}; {how}")
     raise InputError(
         where, text, f"{allowed} of the vocabulary (README, 'Drugs and products')" + suggestion(text, pool)
     )
