@@ -22,6 +22,11 @@ CASES = [
     ("hypernatremia", {"labs": {"Na": "151 mmol/L"}}, {"labs": NORMAL}),
     ("check_magnesium", {"labs": {"K": "3.0 mmol/L"}}, {"labs": {"K": "3.0 mmol/L", "Mg": "0.8 mmol/L"}}),
     (
+        "drugs_raise_k",
+        {"labs": {"K": "5.8 mmol/L"}, "meds": ["spironolactone"]},
+        {"labs": {"K": "4.5 mmol/L"}, "meds": ["spironolactone"]},
+    ),
+    (
         "mg_deficiency_refractory_hypokalemia",
         {"labs": {"K": "2.9 mmol/L", "Mg": "1.1 mg/dL"}},
         {"labs": {"K": "2.9 mmol/L", "Mg": "2.0 mg/dL"}},
@@ -191,3 +196,32 @@ def test_k_repletion_works_when_mg_is_normal_and_fails_when_it_is_low():
     low_mg = k_alone_rise({"K": "3.0 mmol/L", "Mg": "0.45 mmol/L"})
     assert normal_mg >= 0.3  # 120 mmol/day of KCl for 3 days corrects a K of 3.0 by a clinically visible amount
     assert low_mg < normal_mg - 0.2  # the same KCl is largely wasted while Mg is low
+
+
+def test_k_raising_drugs_are_named_and_an_esrd_patient_simulates_on_dialysis():
+    # trimethoprim (Alappan 1996) and an ACE inhibitor (Bakris 2000) are the culprits a reader looks for at K 6.4
+    a = lytes.assess({"K": "6.4 mmol/L", "creatinine": "1.8 mg/dL"}, meds=["Bactrim", "lisinopril"])
+    found = {f.code: f for f in a.findings}
+    assert set(found["drugs_raise_k"].values["drugs"]) == {"co-trimoxazole", "lisinopril"}
+    # an anuric patient lives on dialysis: --simulate runs the options on a thrice-weekly schedule, not a refusal
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lytes",
+            "assess",
+            "--lab",
+            "K=6.8 mmol/L",
+            "--condition",
+            "esrd",
+            "--simulate",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["egfr"] == 0 and not any("creatinine" in m for m in data["missing"])
+    arms = data["options"]["arms"]
+    assert arms["hemodialysis"]["K_serum"][0] < arms["stop_source"]["K_serum"][0] - 0.3

@@ -286,7 +286,9 @@ def _print_assessment(result, options, table_at) -> None:
 
     console = _console()
     labs = ", ".join(f"{k} {v:g}" for k, v in result.labs.items())
-    console.print(f"labs (mmol/L; creatinine mg/dL): {labs}" + (f"; eGFR {result.egfr:g}" if result.egfr else ""))
+    console.print(
+        f"labs (mmol/L; creatinine mg/dL): {labs}" + (f"; eGFR {result.egfr:g}" if result.egfr is not None else "")
+    )
     table = Table(title="findings")
     for col in ("severity", "code", "finding", "mechanism", "consider"):
         table.add_column(col, overflow="fold")

@@ -283,7 +283,8 @@ def simulate(scenario, every: float | None = None, parameters: dict[str, float] 
     """
     sc = _with_standing_history(load(scenario))
     reg = compile_regimen(sc)
-    if sc.history is not None and sc.history.duration == STANDING_HISTORY and load(scenario).history is None:
+    auto_history = sc.history is not None and load(scenario).history is None
+    if auto_history:
         reg.notes = [n for n in reg.notes if "as its time average" not in n]
         reg.notes.append(
             f"the standing dialysis prescription ran for {STANDING_HISTORY} before t = 0 (no history was given), so the "
@@ -309,7 +310,8 @@ def simulate(scenario, every: float | None = None, parameters: dict[str, float] 
     results = {}
     for arm, arm_reg in arm_regs.items():
         arm_reg.base.update(hooks)
-        arm_reg.notes = reg.notes + arm_reg.notes
+        notes = reg.notes + [n for n in arm_reg.notes if not (auto_history and "as its time average" in n)]
+        arm_reg.notes = list(dict.fromkeys(notes))  # the shared interventions' notes once
         Y, U = _run(c, p, arm_reg, y0, t)
         results[arm] = build_result(f"{sc.name} [{arm}]", c, p, t, Y, U, notes=arm_reg.notes)
     return Comparison(sc.name, results, {arm: spec.description for arm, spec in sc.arms.items()})

@@ -62,6 +62,12 @@ def _mg_sources() -> set[str]:
 MG_SOURCES = _mg_sources()
 LOOP, THIAZIDE = _members("loop"), _members("thiazide")
 BETA_BLOCKERS = _members("beta_blocker")
+# drugs and products that raise K (the beta-blockers have their own finding)
+K_RAISING = set().union(*(_members(c) for c in ("mra", "acei", "arb", "enac", "heparin", "nsaid", "digoxin"))) | {
+    "kcl",
+    "k citrate",
+    "k phosphate",
+}
 
 
 @dataclass
@@ -171,6 +177,8 @@ def assess_values(
         egfr = ckd_epi_2021(values["creatinine"], age, sex)
     meds = [_canonical(m) for m in meds]
     conditions = [c.strip().lower() for c in conditions]
+    if egfr is None and "esrd" in conditions:
+        egfr = 0.0  # end-stage renal disease: anuric unless a creatinine or eGFR says otherwise
     out = Assessment({k: round(v, 4) for k, v in values.items()}, None if egfr is None else round(egfr, 1))
     k, mg, na, ca, ica = (values.get(x) for x in ("K", "Mg", "Na", "Ca", "iCa"))
     add = out.findings.append
@@ -243,6 +251,17 @@ def assess_values(
     elif sources and egfr is None:
         out.missing.append("kidney function (creatinine or eGFR): a Mg source accumulates when the GFR is low")
 
+    raising = sorted(m for m in meds if m in K_RAISING)
+    if raising and k is not None and k > 5.0:
+        add(
+            _finding(
+                "drugs_raise_k",
+                "warn",
+                {"drugs": raising, "K": k, "eGFR": egfr},
+                f"K {k:.1f} on {', '.join(raising)}",
+            )
+        )
+
     blockers = sorted(BETA_BLOCKERS & set(meds))
     if blockers and (
         (k is not None and k > 5.0) or (egfr is not None and egfr < 45) or sources or (mg is not None and mg > 1.0)
@@ -301,7 +320,11 @@ def assess_values(
         ("Mg", "low Mg drives K wasting"),
         ("creatinine", "kidney function decides Mg and K clearance"),
     ):
-        if name not in values and not any(name in m for m in out.missing) and not (name == "creatinine" and egfr):
+        if (
+            name not in values
+            and not any(name in m for m in out.missing)
+            and not (name == "creatinine" and egfr is not None)
+        ):
             out.missing.append(f"{name}: {reason}")
     return out
 

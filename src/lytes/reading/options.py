@@ -59,6 +59,8 @@ HIGH_OPTIONS = {
     },
 }
 HIGH_CODES = {"hypermagnesemia", "hyperkalemia"}
+# the standing prescription assumed for an assessed patient with end-stage renal disease (Mon/Wed/Fri 4 h, dialysate K 2)
+ESRD_SCHEDULE = {"at": "8 h", "event": "hemodialysis", "for": "4 h", "days": ["Mon", "Wed", "Fri"]}
 
 
 def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str], conditions: list[str]):
@@ -83,13 +85,16 @@ def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: li
         if m in table and table[m]["class"] not in ACUTE_ONLY and m not in MG_SOURCES
     ]
     high = bool(HIGH_CODES & set(a.codes()))
-    return {
+    out = {
         "name": "lytes assess: simulated options" + (" for high Mg/K" if high else " for low K/Mg"),
         "patient": patient,
         "medications": medications,
         "arms": HIGH_OPTIONS if high else LOW_OPTIONS,
         "duration": "72 h",
     }
+    if "esrd" in conditions:  # an anuric patient lives on dialysis: the usual thrice-weekly schedule goes on
+        out["interventions"] = [ESRD_SCHEDULE]
+    return out
 
 
 def table_at(comparison, times=(24, 48, 72)) -> dict:
