@@ -219,7 +219,11 @@ def _peritoneal(iv: InterventionSpec, where: str, start: float, duration: float,
         raise InputError(f"{where}.exchanges", iv.exchanges, "a whole number of exchanges a day, 1 to 12")
     dwell = _time(iv.dwell or "4 h", f"{where}.dwell")
     if not 0.5 <= dwell <= 16 or exchanges * dwell > 24 + 1e-9:
-        raise InputError(f"{where}.dwell", iv.dwell, f"a dwell from 30 min to 16 h, {exchanges} of them within 24 h")
+        raise InputError(
+            f"{where}.dwell",
+            iv.dwell,
+            f"a dwell from 30 min to 16 h whose {exchanges} exchanges fit in 24 h (at most {24 / exchanges:g} h each)",
+        )
     fill = parse(iv.fill or "2 L", f"{where}.fill", "L", "a fill volume, e.g. '2 L'")
     if not 0.5 <= fill <= 3.5:
         raise InputError(f"{where}.fill", iv.fill, "a fill volume from 0.5 to 3.5 L")

@@ -151,6 +151,12 @@ def _first_error(exc: ValidationError) -> InputError:
         return InputError(path, None, "this key is required")
     if kind in ("string_type",) or (kind.endswith("_type") and isinstance(value, (int, float))):
         return InputError(path, value, "a text value with a unit, e.g. '4 g'")
+    if kind == "list_type":
+        return InputError(
+            path, value, "a list (one '- item' per line, or [a, b]), e.g. interventions: [{at: 0 h, ...}]"
+        )
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return InputError(path, value, "a mapping of keys to values, e.g. {weight: 70 kg, sex: male}")
     return InputError(path, value, err["msg"])
 
 
