@@ -142,7 +142,11 @@ def build(m: ModelBuilder) -> None:
     m.var("drug_aldosterone_action", 1 - p("mra_block", "1") * e["mra"])
     # an ENaC blocker removes the lumen-negative voltage that drives K out through whatever ROMK is open, so distal
     # secretion falls in proportion (Velazquez 1993: trimethoprim acts like amiloride)
-    m.var("drug_secretion_factor", 1 - p("enac_block", "1") * e["enac"])
+    # an MRA also removes the ENaC that aldosterone keeps in the membrane - the same voltage (Pitt 1999: RALES +0.3)
+    m.var(
+        "drug_secretion_factor",
+        (1 - p("enac_block", "1") * e["enac"]) * (1 - p("mra_enac_block", "1") * e["mra"]),
+    )
     m.var(
         "drug_aldosterone_secretion",
         (1 - p("acei_aldosterone_block", "1") * e["acei"])
