@@ -7,7 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["simulate", "assess", "__version__"]
+__all__ = ["simulate", "assess", "findings", "__version__"]
 
 
 def assess(labs, **options):
@@ -22,3 +22,11 @@ def simulate(scenario, **options):
     from .simulation import simulate as _simulate
 
     return _simulate(scenario, **options)
+
+
+def findings(run, **options):
+    """The worst severity of each finding code over a run (a list; for a Comparison, a list per arm), with the time
+    it is first reached; see lytes.reading.worst_findings."""
+    from .reading import worst_findings
+
+    return worst_findings(run, **options)

@@ -101,17 +101,28 @@ def run(
         _fail(str(exc))
     except RuntimeError as exc:  # the solver could not follow the scenario: say so, never print a wrong result
         _fail(f"simulation failed: {exc}")
+    from .reading import findings_by_arm, plot_marks
+
+    findings = findings_by_arm(result)  # {arm: worst severity of each finding code}; a single run is "main"
     if csv is not None:
         result.to_csv(csv)
     if plot is not None:
-        result.plot(plot)
+        if hasattr(result, "arms"):
+            result.plot(plot, marks={arm: plot_marks(found) for arm, found in findings.items()})
+        else:
+            result.plot(plot, marks=plot_marks(findings["main"]))
     if as_json:
-        typer.echo(json.dumps(result.to_dict()))
+        data = result.to_dict()
+        for arm, found in findings.items():
+            data["arms"][arm]["findings"] = [f.to_dict() for f in found]
+        if not hasattr(result, "arms"):
+            data["findings"] = data["arms"]["main"]["findings"]
+        typer.echo(json.dumps(data))
         return
     if hasattr(result, "arms"):
-        _print_comparison(result, NOTICE)
+        _print_comparison(result, NOTICE, findings)
     else:
-        _print_summary(result, NOTICE)
+        _print_summary(result, NOTICE, findings["main"])
     for path in (csv, plot):
         if path is not None:
             typer.echo(f"wrote {path}")
@@ -128,7 +139,19 @@ def _rows(results) -> list[tuple[str, str]]:
     return rows
 
 
-def _print_summary(result, notice: str) -> None:
+SEVERITY_STYLE = {"urgent": "bold red", "warn": "yellow", "info": "cyan"}
+
+
+def _when(t_h: float, duration_h: float) -> str:
+    return f"{t_h:.1f} h" if duration_h <= 72 else f"{t_h / 24:.1f} d"
+
+
+def _lasting(f, duration_h: float) -> str:
+    """How long a run finding lasts: to the end (at which severity), or until when."""
+    return f"still {f.at_end} at the end" if f.at_end else f"until {_when(f.last_h, duration_h)}"
+
+
+def _print_summary(result, notice: str, findings=None) -> None:
     import numpy as np
     from rich.table import Table
 
@@ -161,16 +184,25 @@ def _print_summary(result, notice: str) -> None:
         for ion, b in result.balance.items()
     )
     console.print(f"mass balance (mmol) {parts}; worst relative error {worst:.1e}")
-    from .reading import findings_over_time
+    from rich.markup import escape
 
-    for t_h, f in findings_over_time(result):
-        when = f"{t_h:.0f} h" if result.time_h[-1] <= 72 else f"{t_h / 24:.1f} d"
-        console.print(f"t = {when}: {f.summary} - {f.code} ({f.severity})")
+    if findings is None:
+        from .reading import worst_findings
+
+        findings = worst_findings(result)
+    if findings:
+        console.print("findings over the run (the worst severity of each, first reached at t):")
+    for f in findings:
+        console.print(
+            f"  [{SEVERITY_STYLE[f.severity]}]{f.severity:<6}[/] {f.code} at t = {_when(f.time_h, t[-1])}: "
+            + escape(f.summary)
+            + f" ({_lasting(f, t[-1])})"
+        )
     for note in result.notes:
         console.print(f"note: {note}")
 
 
-def _print_comparison(comparison, notice: str) -> None:
+def _print_comparison(comparison, notice: str, findings=None) -> None:
     import numpy as np
     from rich.table import Table
 
@@ -194,6 +226,43 @@ def _print_comparison(comparison, notice: str) -> None:
             console.print(f"[bold]{arm}[/bold]: {text}")
     worst = max(b.relative_error for r in comparison.arms.values() for b in r.balance.values())
     console.print(f"mass balance closes in every arm (worst relative error {worst:.1e})")
+    if findings is None:
+        from .reading import findings_by_arm
+
+        findings = findings_by_arm(comparison)
+    _print_findings_by_arm(findings, comparison.time_h[-1], console)
+
+
+def _print_findings_by_arm(findings, duration_h: float, console) -> None:
+    """Finding codes x arms: the worst severity each arm reaches, and when it first reaches it."""
+    from rich.table import Table
+
+    from .reading.over_run import SEVERITY
+
+    rank = {}
+    for found in findings.values():
+        for f in found:
+            rank[f.code] = max(rank.get(f.code, -1), SEVERITY.index(f.severity))
+    if not rank:
+        console.print("no findings in any arm")
+        return
+    table = Table(title="findings by arm: the worst severity @ the time it is first reached, and how long it lasts")
+    table.add_column("finding")
+    for arm in findings:
+        table.add_column(arm, justify="right")
+    by_code = {arm: {f.code: f for f in found} for arm, found in findings.items()}
+    for code in sorted(rank, key=lambda c: (-rank[c], c)):
+        cells = []
+        for arm in findings:
+            f = by_code[arm].get(code)
+            cells.append(
+                "-"
+                if f is None
+                else f"[{SEVERITY_STYLE[f.severity]}]{f.severity}[/] @ {_when(f.time_h, duration_h)}, "
+                + _lasting(f, duration_h)
+            )
+        table.add_row(code, *cells)
+    console.print(table)
 
 
 @app.command()
@@ -201,13 +270,35 @@ def assess(
     lab: Annotated[
         list[str] | None, typer.Option("--lab", help="A lab as NAME=VALUE UNIT, e.g. 'K=2.9 mmol/L'.")
     ] = None,
-    age: Annotated[float, typer.Option("--age", help="Age in years.")] = 60,
-    sex: Annotated[str, typer.Option("--sex", help="male or female.")] = "male",
-    weight: Annotated[str, typer.Option("--weight", help="Body weight, e.g. 80kg.")] = "70 kg",
+    age: Annotated[
+        float | None, typer.Option("--age", help="Age in years (eGFR; if not given, 60 is assumed and said).")
+    ] = None,
+    sex: Annotated[
+        str | None, typer.Option("--sex", help="male or female (eGFR; if not given, male is assumed and said).")
+    ] = None,
+    weight: Annotated[
+        str | None, typer.Option("--weight", help="Body weight, e.g. 80kg (urine output per kg; default 70 kg).")
+    ] = None,
     med: Annotated[list[str] | None, typer.Option("--med", help="A drug or product taken (repeatable).")] = None,
     condition: Annotated[list[str] | None, typer.Option("--condition", help="A condition (repeatable).")] = None,
     urine: Annotated[
         list[str] | None, typer.Option("--urine", help="Urine Mg: 'Mg=2 mmol/day', or spot Mg and creatinine.")
+    ] = None,
+    reflexes: Annotated[
+        str | None, typer.Option("--reflexes", help="Deep tendon reflexes: normal, depressed or absent.")
+    ] = None,
+    resp_rate: Annotated[str | None, typer.Option("--resp-rate", help="Respiratory rate, breaths/min.")] = None,
+    ecg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ecg", help="An ECG finding (repeatable): peaked_t, wide_qrs, absent_p, sine_wave, u_waves, long_qt."
+        ),
+    ] = None,
+    urine_output: Annotated[
+        str | None, typer.Option("--urine-output", help="Urine output, e.g. '20 mL/h' or '400 mL/day'.")
+    ] = None,
+    dialysis: Annotated[
+        str | None, typer.Option("--dialysis", help="Dialysis: none, haemodialysis or peritoneal.")
     ] = None,
     simulate_options: Annotated[bool, typer.Option("--simulate", help="Run the standard options for 72 h.")] = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="With --simulate: plot the options here.")] = None,
@@ -218,7 +309,7 @@ def assess(
     from .errors import InputError
     from .reading import assess as read
     from .reading import state_table
-    from .reading.options import scenario_for, table_at
+    from .reading.options import plan, table_at
     from .result import NOTICE
     from .units import parse
 
@@ -230,19 +321,27 @@ def assess(
         labs = _pairs(lab or [], "--lab")
         if not labs:
             raise InputError("--lab", None, "at least one lab, e.g. --lab 'K=2.9 mmol/L'")
-        weight_kg = parse(weight, "--weight", "kg", "a body weight, e.g. 80kg")
-        if sex not in ("male", "female"):
+        weight_kg = 70.0 if weight is None else parse(weight, "--weight", "kg", "a body weight, e.g. 80kg")
+        if sex is not None and sex not in ("male", "female"):
             raise InputError("--sex", sex, "male or female")
         meds = _check_meds(med or [])
         conditions = [c.lower() for c in (condition or [])]
-        result = read(labs, age=age, sex=sex, meds=meds, conditions=conditions, urine=_pairs(urine or [], "--urine"))
+        clinical = {"reflexes": reflexes, "resp_rate": resp_rate, "ecg": ecg, "urine_output": urine_output}
+        clinical |= {"dialysis": dialysis, "weight": None if weight is None else weight_kg}
+        result = read(
+            labs, age=age, sex=sex, meds=meds, conditions=conditions, urine=_pairs(urine or [], "--urine"), **clinical
+        )
+        age, sex = 60 if age is None else age, sex or "male"  # for the simulated patient (the reading states it)
         options = None
         if simulate_options:
             _check_output(plot, "--plot", (".png", ".pdf", ".svg"))
             from .simulation import simulate
 
-            options = simulate(scenario_for(result, age, sex, weight_kg, meds, conditions), every=1.0)
+            chosen = plan(result, age, sex, weight_kg, meds, conditions)
+            options = simulate(chosen.scenario, every=0.25 if min(chosen.times_h) < 1 else 1.0)
     except InputError as exc:
+        if exc.field in ASSESS_FLAGS:  # the Python field name as the command's flag
+            exc = InputError("--" + exc.field.replace("_", "-"), exc.value, exc.allowed, exc.reason)
         _fail(str(exc))
     except RuntimeError as exc:
         _fail(f"simulation failed: {exc}")
@@ -250,16 +349,22 @@ def assess(
         data = result.to_dict()
         if options is not None:
             data["options"] = {
-                "times_h": [24, 48, 72],
-                "arms": table_at(options),
+                "menu": chosen.menu,
+                "times_h": list(chosen.times_h),
+                "arms": table_at(options, chosen.times_h),
                 "descriptions": options.descriptions,
+                "option_notes": chosen.notes,
+                "withheld": chosen.withheld,
                 "notes": next(iter(options.arms.values())).notes,
             }
         typer.echo(json.dumps(data))
     else:
-        _print_assessment(result, options, table_at if options is not None else None)
+        _print_assessment(result, options, chosen if options is not None else None)
     if options is not None and plot is not None:
         options.plot(plot, names=("K_serum", "Mg_serum", "Ca_ionized", "K_cell", "K_urine", "romk_activity"))
+
+
+ASSESS_FLAGS = {"age", "sex", "weight", "reflexes", "resp_rate", "ecg", "urine_output", "dialysis"}
 
 
 def _pairs(items: list[str], field: str) -> dict[str, str]:
@@ -281,14 +386,23 @@ def _check_meds(meds: list[str]) -> list[str]:
     return [resolve(m, "--med")[1] for m in meds]
 
 
-def _print_assessment(result, options, table_at) -> None:
+def _print_assessment(result, options, chosen) -> None:
     from rich.table import Table
 
     console = _console()
     labs = ", ".join(f"{k} {v:g}" for k, v in result.labs.items())
+    egfr = f"; eGFR {result.egfr:g}" if result.egfr is not None else ""
     console.print(
-        f"labs (mmol/L; creatinine mg/dL): {labs}" + (f"; eGFR {result.egfr:g}" if result.egfr is not None else "")
+        f"labs (mmol/L; creatinine mg/dL; PTH pg/mL): {labs}"
+        + (f"{egfr or '; eGFR'} ({result.egfr_basis})" if result.egfr_basis not in (None, "given") else egfr)
     )
+    if result.inputs:
+        shown = {k: ", ".join(v) if isinstance(v, list) else v for k, v in result.inputs.items()}
+        console.print(
+            "clinical: " + "; ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items())
+        )
+    for a in result.assumptions:
+        console.print(f"assumed: {a}")
     table = Table(title="findings")
     for col in ("severity", "code", "finding", "mechanism", "consider"):
         table.add_column(col, overflow="fold")
@@ -299,16 +413,34 @@ def _print_assessment(result, options, table_at) -> None:
     for m in result.missing:
         console.print(f"missing: {m}")
     if options is not None:
-        opt = Table(title=f"{options.name} (simulations, not orders): K / Mg / ionized Ca at 24, 48, 72 h")
-        for col in ("option", "description", "K_serum", "Mg_serum", "Ca_ionized"):
-            opt.add_column(col)
-        for arm, values in table_at(options).items():
+        from .reading.options import table_at
+
+        times = chosen.times_h
+        when = " / ".join(f"{t * 60:g} min" if t < 1 else f"{t:g} h" for t in times)
+        lab = chosen.primary
+        opt = Table(title=f"{options.name} (simulations, not orders): {lab} at {when}")
+        for col in (
+            "option",
+            "description",
+            lab,
+            "Mg / ionized Ca at the end",
+            "excitability margin mV (0 / 15 min / 1 h)",
+        ):
+            opt.add_column(col, overflow="fold")
+        values = table_at(options, times)
+        margin = table_at(options, (0.0, 0.25, 1.0))
+        for arm, v in values.items():
+            text = options.descriptions.get(arm, "") + (f" - {chosen.notes[arm]}" if arm in chosen.notes else "")
             opt.add_row(
                 arm,
-                options.descriptions.get(arm, ""),
-                *(" / ".join(f"{v:g}" for v in values[q]) for q in ("K_serum", "Mg_serum", "Ca_ionized")),
+                text,
+                " / ".join(f"{x:g}" for x in v[lab]),
+                f"{v['Mg_serum'][-1]:g} / {v['Ca_ionized'][-1]:g}",
+                " / ".join(f"{x:.1f}" for x in margin[arm]["excitability_margin"]),
             )
         console.print(opt)
+        for arm, why in chosen.withheld.items():
+            console.print(f"withheld: {arm} - {why}")
         for note in next(iter(options.arms.values())).notes:
             console.print(f"note: {note}")
     console.print(result.notice)

@@ -45,6 +45,7 @@ SERIES = {
     "pump_activity": ("1", "Na/K-ATPase capacity relative to healthy (content x Mg-ATP x hormones)"),
     "romk_activity": ("1", "ROMK channel availability relative to healthy (cytosolic and external Mg)"),
     "membrane_potential": ("mV", "cell membrane potential"),
+    "excitability_margin": ("mV", "firing threshold minus resting potential (narrowed by high K, widened by calcium)"),
     "ECF_volume": ("L", "extracellular fluid volume"),
     "body_K": ("mmol", "potassium in ECF and cells"),
     "body_Mg": ("mmol", "magnesium in ECF, cells and bone"),
@@ -89,6 +90,9 @@ class Result:
     units: dict[str, str]
     balance: dict[str, Balance] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # what the clinical reading of this run needs beyond its series (set by simulate() from the scenario and arm):
+    # "meds" (canonical names of the medications and products given), "conditions", "egfr" (baseline, mL/min/1.73m2)
+    context: dict = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.series[name]
@@ -131,6 +135,7 @@ class Result:
                 for ion, b in self.balance.items()
             },
             "notes": list(self.notes),
+            "context": dict(self.context),
         }
 
     def to_dict(self) -> dict:
@@ -141,8 +146,17 @@ class Result:
             "arms": {"main": self.arm_dict()},
         }
 
-    def plot(self, path=None, names=("K_serum", "Mg_serum", "Ca_ionized", "Na_serum", "K_cell", "romk_activity")):
-        """Plot the named series against time (days if longer than 3 days); save to ``path`` if given."""
+    def plot(
+        self,
+        path=None,
+        names=("K_serum", "Mg_serum", "Ca_ionized", "Na_serum", "K_cell", "romk_activity"),
+        marks=(),
+    ):
+        """Plot the named series against time (days if longer than 3 days); save to ``path`` if given.
+
+        ``marks``: points to mark, as (series, time_h, label, severity) - e.g. where a finding first reaches its
+        worst severity (``lytes.reading.plot_marks``); a mark on a series not plotted is left out.
+        """
         import matplotlib
 
         matplotlib.use("Agg")
@@ -157,16 +171,37 @@ class Result:
         for ax, name in zip(axes.flat, names):
             ax.plot(t, self.series[name], color="tab:blue")
             _style_axis(ax, name, self.units[name], [self.series[name]])
+            taken: list = []
+            for series, t_h, label, severity in marks:
+                if series == name:
+                    x, y = t_h / 24 if days else t_h, self.at(name, t_h)
+                    _mark(ax, x, y, label, MARK_COLOUR.get(severity, "k"), taken)
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
         for ax in axes[-1]:
             ax.set_xlabel("time [d]" if days else "time [h]")
-        fig.suptitle(f"{self.name}\n{NOTICE} Green: adult reference range.", fontsize=9)
+        key = "\nMarkers: where a finding first reaches its worst severity (red urgent, orange warn)." if marks else ""
+        fig.suptitle(f"{self.name}\n{NOTICE} Green: adult reference range.{key}", fontsize=9)
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=110)
             plt.close(fig)
         return fig
+
+
+MARK_COLOUR = {"urgent": "tab:red", "warn": "tab:orange", "info": "tab:cyan"}
+
+
+def _mark(ax, x: float, y: float, label: str, colour: str, taken: list) -> None:
+    """A small marker at (x, y), with its label beside it unless a label in ``taken`` (this panel's so far) is
+    close enough to overlap it."""
+    ax.plot([x], [y], marker="v", color=colour, markersize=6, markeredgecolor="k", markeredgewidth=0.5, zorder=5)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    fx, fy = (x - x0) / ((x1 - x0) or 1), (y - y0) / ((y1 - y0) or 1)
+    if any(abs(fx - a) < 0.2 and abs(fy - b) < 0.06 for a, b in taken):
+        return
+    taken.append((fx, fy))
+    ax.annotate(label, (x, y), xytext=(3, 4), textcoords="offset points", fontsize=6, color=colour)
 
 
 def _style_axis(ax, name: str, unit: str, values) -> None:
@@ -191,7 +226,7 @@ def _fraction(excreted, filtered):
 
 
 def build_result(
-    name: str, c: Compiled, p: np.ndarray, t: np.ndarray, Y: np.ndarray, U: np.ndarray, notes=()
+    name: str, c: Compiled, p: np.ndarray, t: np.ndarray, Y: np.ndarray, U: np.ndarray, notes=(), context=None
 ) -> Result:
     a = dict(zip(c.layout.outputs, c.algebraic(Y, p, U)))
     s = {k: Y[i] for k, i in c.index.items()}
@@ -218,6 +253,7 @@ def build_result(
         "pump_activity": a["pump_capacity"],
         "romk_activity": a["romk_activity"],
         "membrane_potential": a["Em"],
+        "excitability_margin": a["excitability_margin"],
         "ECF_volume": s["V_ecf"],
     }
     roles, ions = c.layout.state_roles, c.layout.state_ions
@@ -242,7 +278,7 @@ def build_result(
             DIGOXIN_SERIES, DIGOXIN_SERIES.values(), (a["digoxin_serum"], a["drug_pump_inhibition"])
         ):
             ordered[key], units[key] = value, unit
-    return Result(name, t, ordered, units, balance, list(notes))
+    return Result(name, t, ordered, units, balance, list(notes), dict(context or {}))
 
 
 @dataclass
@@ -302,8 +338,16 @@ class Comparison:
                 for row in data:
                     fh.write(arm + "," + ",".join(f"{v:.10g}" for v in row) + "\n")
 
-    def plot(self, path=None, names=("K_serum", "Mg_serum", "Ca_ionized", "K_cell", "K_urine_rate", "romk_activity")):
-        """All arms on one set of axes per quantity; save to ``path`` if given."""
+    def plot(
+        self,
+        path=None,
+        names=("K_serum", "Mg_serum", "Ca_ionized", "K_cell", "K_urine_rate", "romk_activity"),
+        marks=None,
+    ):
+        """All arms on one set of axes per quantity; save to ``path`` if given.
+
+        ``marks``: {arm: [(series, time_h, label, severity), ...]}, drawn in the arm's colour on its curve.
+        """
         import matplotlib
 
         matplotlib.use("Agg")
@@ -317,15 +361,20 @@ class Comparison:
         fig, axes = plt.subplots(rows, cols, figsize=(11, 2.6 * rows), squeeze=False, sharex=True)
         for ax, name in zip(axes.flat, names):
             values = [r.series[name] for r in self.arms.values()]
-            for arm, y in zip(self.arms, values):
-                ax.plot(x, y, label=arm)
+            lines = [ax.plot(x, y, label=arm)[0] for arm, y in zip(self.arms, values)]
             _style_axis(ax, name, self.units[name], values)
+            taken: list = []
+            for (arm, r), line in zip(self.arms.items(), lines):
+                for series, t_h, label, _severity in (marks or {}).get(arm, ()):
+                    if series == name:
+                        _mark(ax, t_h / 24 if days else t_h, r.at(name, t_h), label, line.get_color(), taken)
         for ax in list(axes.flat)[len(names) :]:
             ax.axis("off")
         axes.flat[0].legend(fontsize=8)
         for ax in axes[-1]:
             ax.set_xlabel("time [d]" if days else "time [h]")
-        fig.suptitle(f"{self.name}: arms compared (simulations, not orders)\n{NOTICE}", fontsize=9)
+        key = "\nMarkers: where a finding first reaches its worst severity in that arm." if marks else ""
+        fig.suptitle(f"{self.name}: arms compared (simulations, not orders)\n{NOTICE}{key}", fontsize=9)
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=110)

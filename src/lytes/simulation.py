@@ -254,6 +254,24 @@ def _initial_state(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> np.ndarray:
     return y
 
 
+def reading_context(sc, reg: Regimen, arm: str | None = None) -> dict:
+    """What the clinical reading of a run needs beyond its series: the canonical names of the medications and the
+    products and drugs given (shared and the arm's; not a history's, which stopped at t = 0), the patient's
+    conditions and baseline eGFR (a condition that changes the GFR over the run, such as aki, is not followed)."""
+    from .scenario.vocabulary import lookup
+
+    spec = sc.arms[arm] if arm is not None else None
+    names = [m.drug for m in sc.medications] + [iv.give for iv in sc.interventions if iv.give]
+    if spec is not None:
+        names += [m.drug for m in spec.medications] + [iv.give for iv in spec.interventions if iv.give]
+    meds = [found[1] for found in map(lookup, names) if found is not None]  # compile_regimen refused unknown ones
+    return {
+        "meds": list(dict.fromkeys(meds)),
+        "conditions": list(reg.patient.conditions),
+        "egfr": round(reg.patient.egfr_value, 1),
+    }
+
+
 STANDING_HISTORY = "21 d"
 
 
@@ -306,12 +324,14 @@ def simulate(scenario, every: float | None = None, parameters: dict[str, float] 
     t = _grid(reg.duration, every)
     if not sc.arms:
         Y, U = _run(c, p, reg, y0, t)
-        return build_result(sc.name, c, p, t, Y, U, notes=reg.notes)
+        return build_result(sc.name, c, p, t, Y, U, notes=reg.notes, context=reading_context(sc, reg))
     results = {}
     for arm, arm_reg in arm_regs.items():
         arm_reg.base.update(hooks)
         notes = reg.notes + [n for n in arm_reg.notes if not (auto_history and "as its time average" in n)]
         arm_reg.notes = list(dict.fromkeys(notes))  # the shared interventions' notes once
         Y, U = _run(c, p, arm_reg, y0, t)
-        results[arm] = build_result(f"{sc.name} [{arm}]", c, p, t, Y, U, notes=arm_reg.notes)
+        results[arm] = build_result(
+            f"{sc.name} [{arm}]", c, p, t, Y, U, notes=arm_reg.notes, context=reading_context(sc, arm_reg, arm)
+        )
     return Comparison(sc.name, results, {arm: spec.description for arm, spec in sc.arms.items()})

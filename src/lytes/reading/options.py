@@ -1,9 +1,20 @@
 """Simulated options for an assessed patient: the virtual patient is built from the labs (``patient.labs``) and the
-standard options run side by side for 72 h. Simulations, not orders."""
+standard options run side by side for 72 h - for an urgent state, the menu of data/menus.yaml shown from 15 min.
+Options a patient should not have (a loop diuretic in an anuric patient) are withheld with the reason. Simulations,
+not orders."""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+
+import yaml
+
 from .assess import MG_SOURCES, Assessment
+
+LOW_TIMES_H = (24.0, 48.0, 72.0)
+URGENT_K = 6.0  # mmol/L: severe hyperkalaemia (UK Kidney Association 2020) - its menu comes first
 
 # severe hypomagnesaemia: 8-12 g MgSO4 over the first 24 h, then 4-6 g a day for 3-4 days (Tong GM, Rude RK.
 # J Intensive Care Med 2005;20:3; Hansen BA, Bruserud O. Eur J Intern Med 2018)
@@ -33,40 +44,52 @@ LOW_OPTIONS = {
         ],
     },
 }
-HIGH_OPTIONS = {
-    "stop_source": {"description": "stop the Mg source, supportive care"},
-    "calcium": {
-        "description": "calcium gluconate 2 g IV over 10 min",
-        "interventions": [{"at": "0 h", "give": "Ca gluconate", "route": "iv", "dose": "2 g", "over": "10 min"}],
-    },
-    "loop_and_saline": {
-        "description": "furosemide 80 mg IV with 2 L 0.9 % saline over 6 h",
-        "interventions": [
-            {"at": "0 h", "give": "furosemide", "route": "iv", "dose": "80 mg"},
-            {"at": "0 h", "give": "NaCl", "route": "iv", "volume": "2 L", "concentration": "0.9 %", "over": "6 h"},
-        ],
-    },
-    "hemodialysis": {
-        "description": "4 h haemodialysis (dialysate K 3, Mg 0.5, Ca 1.5 mmol/L)",
-        "interventions": [
-            {
-                "at": "1 h",
-                "event": "hemodialysis",
-                "for": "4 h",
-                "dialysate": {"K": "3 mmol/L", "Mg": "0.5 mmol/L", "Ca": "1.5 mmol/L"},
-            }
-        ],
-    },
-}
-HIGH_CODES = {"hypermagnesemia", "hyperkalemia"}
 # the standing prescription assumed for an assessed patient with end-stage renal disease (Mon/Wed/Fri 4 h, dialysate K 2)
 ESRD_SCHEDULE = {"at": "8 h", "event": "hemodialysis", "for": "4 h", "days": ["Mon", "Wed", "Fri"]}
 
 
-def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str], conditions: list[str]):
-    """The options scenario (a dict) for this assessment: low-K/Mg options, or high-Mg/K options."""
+@dataclass
+class Plan:
+    """The options for one assessed patient: the scenario (arms), when to show them, the lab they are about, and
+    the options withheld for this patient with the reason."""
+
+    scenario: dict
+    times_h: tuple[float, ...] = LOW_TIMES_H
+    primary: str = "K_serum"
+    withheld: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # option -> what a reader should know (e.g. a caveat)
+    menu: str = "low K/Mg"
+
+
+@functools.cache
+def menus() -> dict:
+    return yaml.safe_load(resources.files("lytes.data").joinpath("menus.yaml").read_text(encoding="utf-8"))
+
+
+def _withheld(option: dict, egfr: float | None, conditions: list[str]) -> str | None:
+    """Why an option is withheld for this patient (None when it may be given)."""
+    need = option.get("requires", {})
+    anuric = "esrd" in conditions or egfr == 0
+    if need.get("not_anuric") and anuric:
+        return "the patient is anuric: nothing to act on"
+    floor = need.get("egfr_at_least")
+    if floor is not None and egfr is not None and egfr < floor:
+        return f"eGFR {egfr:.0f} is below {floor}: the kidney cannot respond"
+    block = option.get("withhold_if", {}).get("conditions_and_egfr_below")
+    if block and egfr is not None and egfr < block["egfr"] and set(block["conditions"]) & set(conditions):
+        return (
+            f"{', '.join(sorted(set(block['conditions']) & set(conditions)))} with eGFR {egfr:.0f}: fluid risks "
+            "pulmonary oedema and the kidney cannot excrete the Mg - dialysis instead"
+        )
+    return None
+
+
+def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str], conditions: list[str]) -> Plan:
+    """The options for this assessment: the menu its state selects (hyperkalaemia, hypermagnesaemia, else the low
+    K/Mg options), with the options this patient should not have withheld, and stopping the K-raising drugs taken."""
     from ..scenario.regimen import drugs
     from ..scenario.vocabulary import ACUTE_ONLY
+    from .assess import BETA_BLOCKERS, K_RAISING
 
     labs = {ion: f"{a.labs[ion]} mmol/L" for ion in ("K", "Mg", "Ca") if ion in a.labs}
     patient = {
@@ -84,22 +107,49 @@ def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: li
         for m in meds
         if m in table and table[m]["class"] not in ACUTE_ONLY and m not in MG_SOURCES
     ]
-    high = bool(HIGH_CODES & set(a.codes()))
-    out = {
-        "name": "lytes assess: simulated options" + (" for high Mg/K" if high else " for low K/Mg"),
-        "patient": patient,
-        "medications": medications,
-        "arms": HIGH_OPTIONS if high else LOW_OPTIONS,
-        "duration": "72 h",
-    }
+    codes = set(a.codes())
+    menu_name = next((name for name, menu in menus().items() if set(menu["when"]) & codes), None)
+    k = a.labs.get("K")
+    if menu_name == "hyperkalemia" and "hypermagnesemia" in codes and (k is None or k < URGENT_K):
+        menu_name = "hypermagnesemia"  # Mg toxicity with a mild K rise: the Mg is the emergency
+    out = {"patient": patient, "medications": medications, "duration": "72 h"}
     if "esrd" in conditions:  # an anuric patient lives on dialysis: the usual thrice-weekly schedule goes on
         out["interventions"] = [ESRD_SCHEDULE]
-    return out
+    if menu_name is None:
+        out |= {"name": "lytes assess: simulated options for low K/Mg", "arms": LOW_OPTIONS}
+        return Plan(out)
+    menu = menus()[menu_name]
+    arms, withheld, notes = {}, {}, {}
+    for name, option in menu["options"].items():
+        why = _withheld(option, a.egfr, conditions)
+        if why is not None:
+            withheld[name] = why
+            continue
+        arms[name] = {"description": option["description"], "interventions": option.get("interventions", [])}
+        if option.get("note"):
+            notes[name] = option["note"]
+    if menu_name == "hyperkalemia":  # stopping what raises K is an option of its own
+        for drug in medications:
+            name = drug["drug"]
+            nonselective = name in BETA_BLOCKERS and float(table[name].get("beta2_share", 0)) >= 0.8
+            if name in K_RAISING or nonselective:
+                arms[f"stop_{name}"] = {
+                    "description": f"stop {name}",
+                    "interventions": [{"at": "0 h", "event": "stop", "give": name}],
+                }
+                notes[f"stop_{name}"] = "its effect wears off over its half-life; combine with the emergency measures"
+    out |= {"name": f"lytes assess: simulated options for {menu_name.replace('hyper', 'high ')}", "arms": arms}
+    return Plan(out, tuple(menu["times_h"]), menu["primary"], withheld, notes, menu_name)
 
 
-def table_at(comparison, times=(24, 48, 72)) -> dict:
-    """{arm: {quantity: [value at each time]}} for K, Mg and ionized Ca."""
-    return {
-        arm: {q: [round(r.at(q, t), 2) for t in times] for q in ("K_serum", "Mg_serum", "Ca_ionized")}
-        for arm, r in comparison.arms.items()
-    }
+def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str], conditions: list[str]):
+    """The options scenario (a dict) for this assessment (see :func:`plan`)."""
+    return plan(a, age, sex, weight_kg, meds, conditions).scenario
+
+
+SHOWN = ("K_serum", "Mg_serum", "Ca_ionized", "excitability_margin")
+
+
+def table_at(comparison, times=LOW_TIMES_H) -> dict:
+    """{arm: {quantity: [value at each time]}} for K, Mg, ionized Ca and the excitability margin."""
+    return {arm: {q: [round(r.at(q, t), 2) for t in times] for q in SHOWN} for arm, r in comparison.arms.items()}

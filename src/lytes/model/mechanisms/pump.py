@@ -105,6 +105,12 @@ def build(m: ModelBuilder) -> None:
     e_cl = m.var("E_Cl", rt_f * sp.log(cl_icf / m.sym("V_cells") / cl_o))
     g_cl = m.derive("g_Cl", m.param("gCl_to_gK_ratio", "1") * m.sym("g_K")) * cell_mass
     em = m.var("Em", (g_k * e_k + g_na * e_na + g_cl * e_cl - j_pump / 2) / (g_k + g_na + g_cl))
+    # excitability: how far the resting potential sits below the firing threshold, which extracellular Ca raises
+    # (divalent cations screen the membrane's surface charge) - high K narrows the margin, calcium widens it again
+    threshold = m.param("threshold_potential_ref", "mV") + m.param("threshold_Ca_slope", "mV") * sp.log(
+        m.sym("Ca_ion") / m.sym("Ca_ion_ref")
+    )
+    m.var("excitability_margin", threshold - em)
 
     m.flux("K_pump_uptake", j_pump, "K_isf", "K_icf")
     m.flux("K_leak", g_k * (em - e_k), "K_icf", "K_isf")
