@@ -66,3 +66,24 @@ def test_low_k_with_low_mg_the_reading_agrees_with_its_simulation():
     rise_k = v["K_alone"]["K_serum"][-1] - 2.8
     rise_both = v["Mg_and_K"]["K_serum"][-1] - 2.8
     assert rise_both > 1.5 * rise_k and v["Mg_alone"]["K_serum"][-1] > 2.8
+
+
+def test_a_loop_diuretic_is_withheld_below_egfr_15_with_its_reason():
+    a = lytes.assess({"K": "6.6 mmol/L"}, age=60, sex="male", egfr=10)
+    chosen = plan(a, 60, "male", 70, [], [])
+    assert "loop_diuretic" in chosen.withheld and "eGFR 10" in chosen.withheld["loop_diuretic"]
+    assert {"insulin_glucose", "salbutamol", "k_binder", "dialysis"} <= set(chosen.scenario["arms"])
+
+
+def test_the_emergency_plot_shows_the_first_hours(tmp_path):
+    import subprocess
+    import sys
+
+    png = tmp_path / "hk.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "lytes", "assess", "--lab", "K=6.6 mmol/L", "--lab", "creatinine=4 mg/dL", "--age", "60",
+         "--sex", "male", "--simulate", "--plot", str(png)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "15 min" in proc.stdout and "excitability" in proc.stdout and png.stat().st_size > 10_000

@@ -35,6 +35,7 @@ SUMMARY = [
     ("pump_activity", "{:.3f}"),
     ("romk_activity", "{:.3f}"),
     ("membrane_potential", "{:.1f}"),
+    ("excitability_margin", "{:.1f}"),
     ("body_K", "{:.0f}"),
     ("body_Mg", "{:.0f}"),
 ]
@@ -361,7 +362,16 @@ def assess(
     else:
         _print_assessment(result, options, chosen if options is not None else None)
     if options is not None and plot is not None:
-        options.plot(plot, names=("K_serum", "Mg_serum", "Ca_ionized", "K_cell", "K_urine", "romk_activity"))
+        if min(chosen.times_h) < 1:  # an emergency: its first hours, with what calcium does to the membrane
+            names = (
+                chosen.primary,
+                "Ca_ionized",
+                "excitability_margin",
+                "K_serum" if chosen.primary != "K_serum" else "K_cell",
+            )
+            options.plot(plot, names=names, until_h=8.0)
+        else:
+            options.plot(plot, names=("K_serum", "Mg_serum", "Ca_ionized", "K_cell", "K_urine", "romk_activity"))
 
 
 ASSESS_FLAGS = {"age", "sex", "weight", "reflexes", "resp_rate", "ecg", "urine_output", "dialysis"}

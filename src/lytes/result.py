@@ -343,10 +343,12 @@ class Comparison:
         path=None,
         names=("K_serum", "Mg_serum", "Ca_ionized", "K_cell", "K_urine_rate", "romk_activity"),
         marks=None,
+        until_h=None,
     ):
         """All arms on one set of axes per quantity; save to ``path`` if given.
 
         ``marks``: {arm: [(series, time_h, label, severity), ...]}, drawn in the arm's colour on its curve.
+        ``until_h``: show only the first hours (an emergency's time scale), in hours.
         """
         import matplotlib
 
@@ -354,19 +356,21 @@ class Comparison:
         import matplotlib.pyplot as plt
 
         t = self.time_h
+        shown = slice(None) if until_h is None else slice(0, int(np.searchsorted(t, until_h, side="right")))
+        t = t[shown]
         days = t[-1] > 72
         x = t / 24 if days else t
         cols = 2
         rows = (len(names) + 1) // 2
         fig, axes = plt.subplots(rows, cols, figsize=(11, 2.6 * rows), squeeze=False, sharex=True)
         for ax, name in zip(axes.flat, names):
-            values = [r.series[name] for r in self.arms.values()]
+            values = [r.series[name][shown] for r in self.arms.values()]
             lines = [ax.plot(x, y, label=arm)[0] for arm, y in zip(self.arms, values)]
             _style_axis(ax, name, self.units[name], values)
             taken: list = []
             for (arm, r), line in zip(self.arms.items(), lines):
                 for series, t_h, label, _severity in (marks or {}).get(arm, ()):
-                    if series == name:
+                    if series == name and (until_h is None or t_h <= until_h):
                         _mark(ax, t_h / 24 if days else t_h, r.at(name, t_h), label, line.get_color(), taken)
         for ax in list(axes.flat)[len(names) :]:
             ax.axis("off")

@@ -138,7 +138,8 @@ def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str],
                     "interventions": [{"at": "0 h", "event": "stop", "give": name}],
                 }
                 notes[f"stop_{name}"] = "its effect wears off over its half-life; combine with the emergency measures"
-    out |= {"name": f"lytes assess: simulated options for {menu_name.replace('hyper', 'high ')}", "arms": arms}
+    shown = {"hyperkalemia": "hyperkalaemia", "hypermagnesemia": "hypermagnesaemia"}.get(menu_name, menu_name)
+    out |= {"name": f"lytes assess: simulated options for {shown}", "arms": arms}
     return Plan(out, tuple(menu["times_h"]), menu["primary"], withheld, notes, menu_name)
 
 
