@@ -22,6 +22,11 @@ CASES = [
     ("hypernatremia", {"labs": {"Na": "151 mmol/L"}}, {"labs": NORMAL}),
     ("check_magnesium", {"labs": {"K": "3.0 mmol/L"}}, {"labs": {"K": "3.0 mmol/L", "Mg": "0.8 mmol/L"}}),
     (
+        "digoxin_toxicity_risk",
+        {"labs": {"K": "3.1 mmol/L", "Mg": "0.6 mmol/L"}, "meds": ["digoxin"]},
+        {"labs": {"K": "4.2 mmol/L", "Mg": "0.85 mmol/L"}, "meds": ["digoxin"]},
+    ),
+    (
         "drugs_raise_k",
         {"labs": {"K": "5.8 mmol/L"}, "meds": ["spironolactone"]},
         {"labs": {"K": "4.5 mmol/L"}, "meds": ["spironolactone"]},
@@ -143,7 +148,7 @@ def test_cli_worked_example_with_simulated_options(tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert "mg_deficiency_refractory_hypokalemia" in [f["code"] for f in data["findings"]]
-    assert set(data["options"]["arms"]) == {"K_alone", "Mg_alone", "Mg_and_K"}
+    assert set(data["options"]["arms"]) == {"K_alone", "Mg_alone", "Mg_and_K", "Mg_and_IV_K"}  # K < 3: IV K too
     arms = data["options"]["arms"]
     k_and_mg, k_alone, mg_alone = arms["Mg_and_K"], arms["K_alone"], arms["Mg_alone"]
     # the seeds' claim at clinical size (issue 8): K alone stays hypokalaemic, while Mg with the same K raises K at

@@ -304,7 +304,9 @@ def assess(
     simulate_options: Annotated[bool, typer.Option("--simulate", help="Run the standard options for 72 h.")] = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="With --simulate: plot the options here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the assessment as JSON.")] = False,
-    show_table: Annotated[bool, typer.Option("--table", help="Print the seeds' table of magnesium states.")] = False,
+    show_table: Annotated[
+        bool, typer.Option("--table", help="Print the table of magnesium states and potassium.")
+    ] = False,
 ):
     """Read a patient's labs: states, mechanisms, risks - and, with --simulate, what each option would do."""
     from .errors import InputError
@@ -356,6 +358,7 @@ def assess(
                 "descriptions": options.descriptions,
                 "option_notes": chosen.notes,
                 "withheld": chosen.withheld,
+                "caveats": chosen.caveats,
                 "notes": next(iter(options.arms.values())).notes,
             }
         typer.echo(json.dumps(data))
@@ -428,29 +431,30 @@ def _print_assessment(result, options, chosen) -> None:
         times = chosen.times_h
         when = " / ".join(f"{t * 60:g} min" if t < 1 else f"{t:g} h" for t in times)
         lab = chosen.primary
+        urgent = min(times) < 1
         opt = Table(title=f"{options.name} (simulations, not orders): {lab} at {when}")
-        for col in (
-            "option",
-            "description",
-            lab,
-            "Mg / ionized Ca at the end",
-            "excitability margin mV (0 / 15 min / 1 h)",
-        ):
+        columns = ["option", "description", lab, "Mg / ionized Ca at the end"]
+        columns += ["excitability margin mV (0 / 15 min / 1 h)"] if urgent else []
+        for col in columns:
             opt.add_column(col, overflow="fold")
         values = table_at(options, times)
         margin = table_at(options, (0.0, 0.25, 1.0))
         for arm, v in values.items():
             text = options.descriptions.get(arm, "") + (f" - {chosen.notes[arm]}" if arm in chosen.notes else "")
-            opt.add_row(
+            cells = [
                 arm,
                 text,
                 " / ".join(f"{x:g}" for x in v[lab]),
                 f"{v['Mg_serum'][-1]:g} / {v['Ca_ionized'][-1]:g}",
-                " / ".join(f"{x:.1f}" for x in margin[arm]["excitability_margin"]),
-            )
+            ]
+            if urgent:
+                cells.append(" / ".join(f"{x:.1f}" for x in margin[arm]["excitability_margin"]))
+            opt.add_row(*cells)
         console.print(opt)
         for arm, why in chosen.withheld.items():
             console.print(f"withheld: {arm} - {why}")
+        for caveat in chosen.caveats:
+            console.print(f"caveat: {caveat}")
         for note in next(iter(options.arms.values())).notes:
             console.print(f"note: {note}")
     console.print(result.notice)

@@ -10,7 +10,7 @@ from .engine.codegen import Compiled
 
 NOTICE = "lytes is a simulation for education, research and decision support; it is not a prescription."
 IONS = ("K", "Mg", "Na", "Ca")
-# adult reference ranges shaded on plots (PHYSIOLOGY.md 1.1, 2.1, 4, 7; Boron & Boulpaep)
+# adult reference ranges shaded on plots (Palmer 2015 CJASN; de Baaij 2015 Physiol Rev; Boron & Boulpaep)
 NORMAL_RANGE = {
     "K_serum": (3.5, 5.0),
     "Mg_serum": (0.70, 1.0),

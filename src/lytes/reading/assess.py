@@ -1,8 +1,8 @@
-"""The clinical reading: from a patient's labs to findings - states, mechanisms, risks - the way the seeds read them.
+"""The clinical reading: from a patient's labs to findings - states, mechanisms, risks - the way the clinical literature reads them.
 
 Findings carry a stable ``code``, a ``severity`` (info, warn, urgent), the ``values`` they rest on, the ``mechanism``
-in one sentence, what to ``consider`` and their ``sources`` (texts in ``data/findings.yaml``; thresholds below, from
-PHYSIOLOGY.md section 7). Missing values are not errors: ``missing`` says what was not measured and why it matters.
+in one sentence, what to ``consider`` and their ``sources`` (texts in ``data/findings.yaml``; thresholds below, with the
+literature cited there). Missing values are not errors: ``missing`` says what was not measured and why it matters.
 For education, research and decision support; not a prescription.
 """
 
@@ -67,6 +67,7 @@ def _mg_sources() -> set[str]:
 
 
 MG_SOURCES = _mg_sources()
+HIGH_MG = 1.05  # mmol/L: above the reference range (0.70-1.05)
 LOOP, THIAZIDE = _members("loop"), _members("thiazide")
 BETA_BLOCKERS = _members("beta_blocker")
 PPIS = _members("ppi")
@@ -336,6 +337,21 @@ def assess_values(
     hyperk_ecg = [e for e in ecg_seen if e in ECG_HYPERKALAEMIA]
     add = out.findings.append
     sources = sorted(MG_SOURCES & set(meds))
+    if "digoxin" in meds:
+        low = (k is not None and k < 3.5) or (mg is not None and mg < 0.7)
+        high = k is not None and k > 5.0
+        if low or high:
+            add(
+                _finding(
+                    "digoxin_toxicity_risk",
+                    "urgent" if (high and k >= 5.5) else "warn",
+                    {"K": k, "Mg": mg},
+                    "digoxin with "
+                    + ("a high K: possible acute toxicity" if high else "low K and/or Mg: toxicity at a lower level"),
+                )
+            )
+        out.missing.append("digoxin level: toxicity depends on it as well as on K and Mg")
+
     raising = sorted(m for m in meds if m in K_RAISING)
 
     if k is not None and k < 3.5:
@@ -350,12 +366,12 @@ def assess_values(
                 "hypomagnesemia", "urgent" if mg < 0.5 else "warn", {"Mg": mg}, f"Mg {mg:.2f} mmol/L: hypomagnesaemia"
             )
         )
-    if mg is not None and mg > 1.0:
+    if mg is not None and mg > HIGH_MG:
         signs = given.get("reflexes") == "absent" or given.get("resp_rate", 99) < 12
         add(
             _finding(
                 "hypermagnesemia",
-                "urgent" if mg >= 2.5 or signs else "warn",
+                "urgent" if mg >= 3.5 or signs else "warn",
                 {"Mg": mg},
                 f"Mg {mg:.2f} mmol/L: hypermagnesaemia",
             )
@@ -484,7 +500,8 @@ def assess_values(
         )
 
     diuretics = sorted((LOOP | THIAZIDE) & set(meds))
-    if diuretics:
+    high_k_or_mg = (k is not None and k > 5.0) or (mg is not None and mg > HIGH_MG)
+    if diuretics and not high_k_or_mg:
         low = (k is not None and k < 3.5) or (mg is not None and mg < 0.7)
         add(
             _finding(
@@ -539,7 +556,11 @@ def assess_values(
                 {"reflexes": reflex, "resp_rate": rate, "Mg": mg, "Mg_sources": sources},
                 f"{' and '.join(signs)}"
                 + (f" with Mg {mg:.2f} mmol/L" if mg is not None else f" on {', '.join(sources)}")
-                + (": stop the Mg source, calcium gluconate at hand" if urgent else ": withhold the next Mg dose"),
+                + (
+                    ": consider stopping the Mg source and giving calcium gluconate (see options)"
+                    if urgent
+                    else ": consider withholding the next Mg dose"
+                ),
             )
         )
     elif signs and mg is None:
@@ -553,7 +574,7 @@ def assess_values(
                 {"ECG": hyperk_ecg, "K": k},
                 f"{', '.join(hyperk_ecg)}"
                 + (f" with K {k:.1f} mmol/L" if k is not None else " and no K measured: treat as hyperkalaemia")
-                + ": IV calcium now, whatever the K",
+                + ": the ECG says the membrane is affected whatever the K - IV calcium is the usual first step (see options)",
             )
         )
     if "u_waves" in ecg_seen and (k is None or k < 3.5):
@@ -562,7 +583,12 @@ def assess_values(
                 "hypokalemia_ecg_changes",
                 "urgent" if k is not None else "warn",
                 {"ECG": ["u_waves"], "K": k, "Mg": mg},
-                "U waves" + (f" with K {k:.1f} mmol/L: IV K (with Mg)" if k is not None else ": measure K and Mg now"),
+                "U waves"
+                + (
+                    f" with K {k:.1f} mmol/L: repletion is usually IV, with Mg (see options)"
+                    if k is not None
+                    else ": K and Mg should be measured"
+                ),
             )
         )
     if "long_qt" in ecg_seen:
@@ -581,7 +607,7 @@ def assess_values(
                     "long_qt_electrolytes",
                     "urgent",
                     {"ECG": ["long_qt"], **low},
-                    f"long QT with low {', '.join(low)}: torsades risk - IV Mg, K to 4-5",
+                    f"long QT with low {', '.join(low)}: torsades risk - IV Mg and K towards 4-5 are usual (see options)",
                 )
             )
 

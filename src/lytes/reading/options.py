@@ -24,6 +24,12 @@ MG_REPLETION = [
     {"at": "24 h", "give": "MgSO4", "route": "iv", "dose": "4 g", "over": "12 h", "every": "24 h", "for": "2 d"},
 ]
 MG_REPLETION_TEXT = "IV MgSO4 8 g on day 1 (4 g over 4 h, 4 g over 20 h), then 4 g over 12 h daily"
+# severe hypokalaemia: IV KCl at 10 mmol/h (peripheral line) for 8 h, then oral (Kruse JA, Carlson RW. Arch Intern Med
+# 1990: 20 mmol/h raised K ~0.25 per 10 mmol in ICU patients; Cohn JN et al. Arch Intern Med 2000)
+IV_K = [
+    {"at": "0 h", "give": "KCl", "route": "iv", "rate": "10 mmol/h", "for": "8 h"},
+    {"at": "8 h", "give": "KCl", "route": "oral", "dose": "40 mmol", "every": "8 h", "for": "64 h"},
+]
 
 LOW_OPTIONS = {
     "K_alone": {
@@ -46,6 +52,8 @@ LOW_OPTIONS = {
 }
 # the standing prescription assumed for an assessed patient with end-stage renal disease (Mon/Wed/Fri 4 h, dialysate K 2)
 ESRD_SCHEDULE = {"at": "8 h", "event": "hemodialysis", "for": "4 h", "days": ["Mon", "Wed", "Fri"]}
+# ... or on peritoneal dialysis (--dialysis peritoneal): four 2-L exchanges a day
+PD_SCHEDULE = {"at": "0 h", "event": "peritoneal_dialysis", "exchanges": 4, "dwell": "4 h", "fill": "2 L"}
 
 
 @dataclass
@@ -59,6 +67,7 @@ class Plan:
     withheld: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # option -> what a reader should know (e.g. a caveat)
     menu: str = "low K/Mg"
+    caveats: list[str] = field(default_factory=list)  # what the simulations leave out for this patient
 
 
 @functools.cache
@@ -99,7 +108,10 @@ def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str],
         "labs": labs,
         "conditions": [c for c in conditions if c not in ("ckd",)],
     }
-    if a.egfr is not None:
+    dialysis = a.inputs.get("dialysis", "none")
+    if dialysis != "none" and "esrd" not in patient["conditions"]:
+        patient["conditions"] = [*patient["conditions"], "esrd"]  # on maintenance dialysis: the kidney is not counted
+    if a.egfr is not None and dialysis == "none":
         patient["egfr"] = f"{a.egfr} mL/min/1.73m2"
     table = drugs()
     medications = [
@@ -107,21 +119,51 @@ def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str],
         for m in meds
         if m in table and table[m]["class"] not in ACUTE_ONLY and m not in MG_SOURCES
     ]
+    caveats = []
+    per_kg = a.inputs.get("urine_output_mL_kg_h")
+    if per_kg is None and a.inputs.get("urine_output_mL_h") is not None:
+        per_kg = a.inputs["urine_output_mL_h"] / weight_kg
+    if per_kg is not None and per_kg < 0.5 and dialysis == "none":
+        caveats.append(
+            f"urine output {per_kg:.2f} mL/kg/h is not simulated: the virtual kidney excretes at the eGFR, so with "
+            "this oliguria K and Mg will fall more slowly than shown (dialysis removes them regardless)"
+        )
     codes = set(a.codes())
     menu_name = next((name for name, menu in menus().items() if set(menu["when"]) & codes), None)
     k = a.labs.get("K")
     if menu_name == "hyperkalemia" and "hypermagnesemia" in codes and (k is None or k < URGENT_K):
         menu_name = "hypermagnesemia"  # Mg toxicity with a mild K rise: the Mg is the emergency
     out = {"patient": patient, "medications": medications, "duration": "72 h"}
-    if "esrd" in conditions:  # an anuric patient lives on dialysis: the usual thrice-weekly schedule goes on
+    if dialysis == "peritoneal":  # the patient's own dialysis goes on under every option
+        out["interventions"] = [PD_SCHEDULE]
+    elif "esrd" in patient["conditions"]:
         out["interventions"] = [ESRD_SCHEDULE]
     if menu_name is None:
-        out |= {"name": "lytes assess: simulated options for low K/Mg", "arms": LOW_OPTIONS}
-        return Plan(out)
+        arms = dict(LOW_OPTIONS)
+        k = a.labs.get("K")
+        if (k is not None and k < 3.0) or "hypokalemia_ecg_changes" in codes:  # severe: IV K with IV Mg
+            arms["Mg_and_IV_K"] = {
+                "description": MG_REPLETION_TEXT + " with IV KCl 10 mmol/h for 8 h, then oral KCl 40 mmol every 8 h",
+                "interventions": [*MG_REPLETION, *IV_K],
+            }
+        for drug in medications:  # the cause of the depletion can be stopped (Hoorn EJ et al. Am J Kidney Dis 2010)
+            name = drug["drug"]
+            if table[name]["class"] in ("ppi", "thiazide"):
+                arms[f"stop_{name}_with_Mg_and_K"] = {
+                    "description": f"stop {name}, with " + MG_REPLETION_TEXT + " and oral KCl 40 mmol every 8 h",
+                    "interventions": [{"at": "0 h", "event": "stop", "give": name}, *arms["Mg_and_K"]["interventions"]],
+                }
+        out |= {"name": "lytes assess: simulated options for low K/Mg", "arms": arms}
+        return Plan(out, caveats=caveats)
     menu = menus()[menu_name]
     arms, withheld, notes = {}, {}, {}
     for name, option in menu["options"].items():
-        why = _withheld(option, a.egfr, conditions)
+        why = _withheld(option, a.egfr, patient["conditions"])
+        if why is None and dialysis == "peritoneal" and any(i.get("event") for i in option.get("interventions", [])):
+            why = (
+                "the patient's peritoneal dialysis runs throughout these simulations; an emergency haemodialysis "
+                "session alongside it is not simulated"
+            )
         if why is not None:
             withheld[name] = why
             continue
@@ -140,7 +182,7 @@ def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str],
                 notes[f"stop_{name}"] = "its effect wears off over its half-life; combine with the emergency measures"
     shown = {"hyperkalemia": "hyperkalaemia", "hypermagnesemia": "hypermagnesaemia"}.get(menu_name, menu_name)
     out |= {"name": f"lytes assess: simulated options for {shown}", "arms": arms}
-    return Plan(out, tuple(menu["times_h"]), menu["primary"], withheld, notes, menu_name)
+    return Plan(out, tuple(menu["times_h"]), menu["primary"], withheld, notes, menu_name, caveats)
 
 
 def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str], conditions: list[str]):

@@ -12,7 +12,7 @@ that would speed the pump and hold plasma K down rises less - the cells buffer K
 
 The cells face the K of the muscle interstitial fluid (Ko here), a perfusion-limited pool that plasma refills at the
 muscle plasma flow (body.py). The resting flux is calibrated to ~600 mmol/h (Stadt's 98 mmol/min is ~10x faster than
-measured K turnover; PHYSIOLOGY.md 1.2 caveat 1); tracer K equilibrates in about a day.
+measured K turnover; Stadt et al. PLoS Comput Biol 2022, scaled by us); tracer K equilibrates in about a day.
 
 References
 ----------
@@ -61,7 +61,7 @@ def build(m: ModelBuilder) -> None:
     rho_b2 = m.input("pump_beta2", "1", "pump stimulation by beta-2 agonism (1 = resting)", 1.0)
     rho_ins = rho_ins * m.sym("drug_pump_insulin")
     rho_b2 = rho_b2 * m.sym("drug_pump_beta2")
-    # high extracellular Mg inhibits the pump (empirical, needed for the K rise on MgSO4; PHYSIOLOGY.md 3.3)
+    # high extracellular Mg inhibits the pump (empirical, needed for the K rise on MgSO4 in pre-eclampsia, Acta Nephrologica 2010)
     alpha, thr = m.param("pump_high_Mg_inhibition", "L/mmol"), m.param("high_Mg_threshold", "mmol/L")
     width = m.param("high_Mg_width", "mmol/L")
     excess = softplus(m.sym("Mg_tot") - thr, width)

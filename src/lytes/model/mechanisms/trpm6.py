@@ -7,7 +7,7 @@ days; it multiplies the gut's transcellular absorption capacity and the DCT shar
 References
 ----------
 Groenestege WM et al. J Am Soc Nephrol 2006 (dietary Mg regulates TRPM6 expression).
-van Angelen AA et al. 2015 (chronic furosemide: serum Mg kept by TRPM6 up-regulation). PHYSIOLOGY.md 2.2 (x1.5-2).
+van Angelen AA et al. 2015 (chronic furosemide: serum Mg kept by TRPM6 up-regulation). Up-regulation x1.5-2 is a modelling choice (Groenestege 2006).
 """
 
 from ..core import ModelBuilder
