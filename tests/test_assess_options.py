@@ -87,3 +87,16 @@ def test_the_emergency_plot_shows_the_first_hours(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "15 min" in proc.stdout and "excitability" in proc.stdout and png.stat().st_size > 10_000
+
+
+def test_k_is_withheld_when_not_low_and_a_pd_patient_stays_on_pd():
+    # Mg 0.39 with K 3.9 on spironolactone and lisinopril: K is not given (it would rise further), Mg is
+    a = lytes.assess({"K": "3.9 mmol/L", "Mg": "0.39 mmol/L"}, meds=["spironolactone", "lisinopril"])
+    chosen = plan(a, 66, "female", 60, ["spironolactone", "lisinopril"], [])
+    assert "Mg_alone" in chosen.scenario["arms"] and "K_alone" in chosen.withheld
+    assert "spironolactone" in chosen.withheld["K_alone"]
+    # a peritoneal dialysis patient is simulated on peritoneal dialysis, not haemodialysis
+    a = lytes.assess({"K": "6.9 mmol/L"}, dialysis="peritoneal")
+    chosen = plan(a, 58, "male", 72, [], [])
+    assert chosen.scenario["interventions"][0]["event"] == "peritoneal_dialysis"
+    assert "dialysis" in chosen.withheld

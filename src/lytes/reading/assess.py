@@ -169,6 +169,14 @@ def parse_lab(name: str, text: str, where: str) -> tuple[str, float]:
     return key, value
 
 
+def _shown(key: str) -> str:
+    """A drug's or product's name as lytes shows it (KCl, MgSO4; drugs by generic name)."""
+    from ..scenario.vocabulary import display, lookup
+
+    found = lookup(key)
+    return display(*found) if found else key
+
+
 def _canonical(name: str) -> str:
     from ..scenario.vocabulary import lookup
 
@@ -322,6 +330,10 @@ def assess_values(
             basis += f"; assumed {', '.join(unknown)}"
             flags = " and ".join(f"--{key}" for key in ("age", "sex") if key not in given)
             assumptions.append(f"eGFR assumes {', '.join(unknown)}: give {flags}")
+        if "aki" in conditions:  # CKD-EPI needs a steady creatinine (Levey AS et al. 2021 KDIGO AKI/CKD guidance)
+            assumptions.append(
+                "in acute kidney injury creatinine is not at a steady state: the eGFR from it overstates the kidney"
+            )
     elif on_dialysis:
         on = "haemodialysis" if given["dialysis"] == "haemodialysis" else "peritoneal dialysis"
         basis = f"not estimated: on {on}, creatinine reflects dialysis, not the kidney"
@@ -380,7 +392,11 @@ def assess_values(
     if low_ca:
         level = {"iCa": ica} if ica is not None else {"Ca": ca}
         severe = (ica is not None and ica < 0.9) or (ica is None and ca < 1.9)
-        add(_finding("hypocalcemia", "urgent" if severe else "warn", level, "low calcium"))
+        name, value = next(iter(level.items()))
+        what = "ionized Ca" if name == "iCa" else "total Ca"
+        add(
+            _finding("hypocalcemia", "urgent" if severe else "warn", level, f"{what} {value:.2f} mmol/L: hypocalcaemia")
+        )
     if na is not None and na < 135:
         add(_finding("hyponatremia", "urgent" if na < 125 else "warn", {"Na": na}, f"Na {na:.0f} mmol/L"))
     if na is not None and na > 145:
@@ -482,7 +498,7 @@ def assess_values(
                 "drugs_raise_k",
                 "warn",
                 {"drugs": raising, "K": k, "eGFR": egfr},
-                f"K {k:.1f} on {', '.join(raising)}",
+                f"K {k:.1f} on {', '.join(_shown(m) for m in raising)}",
             )
         )
 

@@ -106,7 +106,8 @@ def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str],
         "sex": sex,
         "age": f"{age} y",
         "labs": labs,
-        "conditions": [c for c in conditions if c not in ("ckd",)],
+        # the labs describe the patient now: an AKI's course is not known, so it is not simulated as a condition
+        "conditions": [c for c in conditions if c not in ("ckd", "aki")],
     }
     dialysis = a.inputs.get("dialysis", "none")
     if dialysis != "none" and "esrd" not in patient["conditions"]:
@@ -141,6 +142,13 @@ def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str],
     if menu_name is None:
         arms = dict(LOW_OPTIONS)
         k = a.labs.get("K")
+        withheld = {}
+        if k is not None and k >= 3.5:  # K is not low: only Mg is given
+            raising = sorted(m["drug"] for m in medications if m["drug"] in K_RAISING)
+            why = f"K {k:g} is not low" + (f" and {', '.join(raising)} raise it" if raising else "")
+            for name in ("K_alone", "Mg_and_K"):
+                withheld[name] = why + ": K is not given"
+                arms.pop(name)
         if (k is not None and k < 3.0) or "hypokalemia_ecg_changes" in codes:  # severe: IV K with IV Mg
             arms["Mg_and_IV_K"] = {
                 "description": MG_REPLETION_TEXT + " with IV KCl 10 mmol/h for 8 h, then oral KCl 40 mmol every 8 h",
@@ -149,12 +157,18 @@ def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str],
         for drug in medications:  # the cause of the depletion can be stopped (Hoorn EJ et al. Am J Kidney Dis 2010)
             name = drug["drug"]
             if table[name]["class"] in ("ppi", "thiazide"):
-                arms[f"stop_{name}_with_Mg_and_K"] = {
-                    "description": f"stop {name}, with " + MG_REPLETION_TEXT + " and oral KCl 40 mmol every 8 h",
-                    "interventions": [{"at": "0 h", "event": "stop", "give": name}, *arms["Mg_and_K"]["interventions"]],
+                with_k = "Mg_and_K" in arms
+                arms[f"stop_{name}"] = {
+                    "description": f"stop {name}, with "
+                    + MG_REPLETION_TEXT
+                    + (" and oral KCl 40 mmol every 8 h" if with_k else ""),
+                    "interventions": [
+                        {"at": "0 h", "event": "stop", "give": name},
+                        *(arms["Mg_and_K"] if with_k else arms["Mg_alone"])["interventions"],
+                    ],
                 }
         out |= {"name": "lytes assess: simulated options for low K/Mg", "arms": arms}
-        return Plan(out, caveats=caveats)
+        return Plan(out, withheld=withheld, caveats=caveats)
     menu = menus()[menu_name]
     arms, withheld, notes = {}, {}, {}
     for name, option in menu["options"].items():
