@@ -73,7 +73,11 @@ def build(m: ModelBuilder) -> None:
     # repletion and K alone cannot rebuild them while Mg is deficient
     n_pump = m.state("N_pump", "1", "Na/K-ATPase content relative to healthy", role="control")
     mg_content = m.sym("Mg_cell_bound_relative") ** m.param("pump_content_Mg_exponent", "1")
-    target = (k_o / k_o_ref) ** m.param("pump_content_K_exponent", "1") * mg_content * rho_ald
+    # up-regulation is bounded: K loading and aldosterone raise muscle pump content by tens of per cent, not
+    # several-fold (Clausen 1998), so the rise saturates smoothly at pump_content_max
+    raw = (k_o / k_o_ref) ** m.param("pump_content_K_exponent", "1") * mg_content * rho_ald
+    most = m.param("pump_content_max", "1")
+    target = raw * ((1 + most**-4) / (1 + (raw / most) ** 4)) ** sp.Rational(1, 4)  # 1 at the reference
     m.rate("N_pump", (target - n_pump) / m.param("tau_pump_content", "h"))
 
     # cardiac glycosides (digoxin) occupy pumps and take them out of action
