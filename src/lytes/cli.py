@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -69,14 +70,78 @@ def main_callback(
 
 
 def _check_output(path: Path | None, field: str, suffixes: tuple[str, ...]) -> None:
+    """Refuse an output file before any work: a wrong suffix, a folder, a missing or unwritable folder."""
     from .errors import InputError
 
     if path is None:
         return
     if path.suffix.lower() not in suffixes:
         raise InputError(field, str(path), f"a file name ending in {' or '.join(suffixes)}")
-    if not path.parent.exists():
+    try:
+        _check_output_path(path, field, suffixes)
+    except (OSError, ValueError) as exc:  # e.g. a name too long for the file system
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(field, str(path), f"a file path this system can write ({why})") from None
+
+
+def _check_output_path(path: Path, field: str, suffixes: tuple[str, ...]) -> None:
+    from .errors import InputError
+
+    if path.is_dir():
+        raise InputError(field, str(path), f"a file name ending in {' or '.join(suffixes)}, not a folder")
+    if not path.parent.is_dir():
         raise InputError(field, str(path), "a path in an existing folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InputError(field, str(path), "a file you can write to (this one is read-only)")
+    _probe(path.parent, field, str(path))
+
+
+def _probe(folder: Path, field: str, shown: str) -> None:
+    """Create and remove a scratch file in ``folder``: the one sure test that the output can be written there."""
+    import tempfile
+
+    from .errors import InputError
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".lytes-", suffix=".tmp")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise InputError(field, shown, f"a path in a folder you can write to ({exc.strerror})") from None
+
+
+def _write_atomically(outputs: list[tuple[Path, str, object]]) -> None:
+    """Write each (path, field, writer) to a scratch file in the same folder, then move them all into place.
+
+    A failure leaves nothing behind: no partial file, and no output of the batch written without the others.
+    """
+    import tempfile
+
+    from .errors import InputError
+
+    done: list[tuple[str, Path]] = []
+    try:
+        for path, field, writer in outputs:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+            os.close(fd)
+            done.append((tmp, path))
+            try:
+                writer(Path(tmp))
+            except OSError as exc:
+                raise InputError(field, str(path), f"a path that can be written ({exc.strerror})") from None
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)  # as a plain open() would have made it, not mkstemp's 0600
+    except InputError as exc:
+        for tmp, _ in done:
+            Path(tmp).unlink(missing_ok=True)
+        _fail(str(exc))
+    except BaseException:
+        for tmp, _ in done:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for tmp, path in done:
+        os.replace(tmp, path)
 
 
 @app.command()
@@ -105,13 +170,16 @@ def run(
     from .reading import findings_by_arm, plot_marks
 
     findings = findings_by_arm(result)  # {arm: worst severity of each finding code}; a single run is "main"
+    outputs = []
     if csv is not None:
-        result.to_csv(csv)
+        outputs.append((csv, "--csv", result.to_csv))
     if plot is not None:
         if hasattr(result, "arms"):
-            result.plot(plot, marks={arm: plot_marks(found) for arm, found in findings.items()})
+            marks = {arm: plot_marks(found) for arm, found in findings.items()}
         else:
-            result.plot(plot, marks=plot_marks(findings["main"]))
+            marks = plot_marks(findings["main"])
+        outputs.append((plot, "--plot", lambda tmp: result.plot(tmp, marks=marks)))
+    _write_atomically(outputs)
     if as_json:
         data = result.to_dict()
         for arm, found in findings.items():
@@ -372,9 +440,10 @@ def assess(
                 "excitability_margin",
                 "K_serum" if chosen.primary != "K_serum" else "K_cell",
             )
-            options.plot(plot, names=names, until_h=8.0)
+            _write_atomically([(plot, "--plot", lambda tmp: options.plot(tmp, names=names, until_h=8.0))])
         else:
-            options.plot(plot, names=("K_serum", "Mg_serum", "Ca_ionized", "K_cell", "K_urine", "romk_activity"))
+            names = ("K_serum", "Mg_serum", "Ca_ionized", "K_cell", "K_urine", "romk_activity")
+            _write_atomically([(plot, "--plot", lambda tmp: options.plot(tmp, names=names))])
 
 
 ASSESS_FLAGS = {"age", "sex", "weight", "reflexes", "resp_rate", "ecg", "urine_output", "dialysis"}
@@ -587,6 +656,7 @@ def validate(
     ] = False,
 ):
     """Run the validation cases (published human data, V01-V27); exit 1 if any falls outside its band."""
+    from .errors import InputError
     from .validation import cases, run_case
 
     available = cases()
@@ -594,6 +664,11 @@ def validate(
     for cid in chosen:
         if cid.upper() not in available:
             _fail(f"--case: {cid!r} is not allowed; expected one of {', '.join(available)}")
+    if report is not None:
+        try:
+            _check_report(report)
+        except InputError as exc:
+            _fail(str(exc))
     results = [run_case(available[cid.upper()]) for cid in chosen]
     if as_json:
         typer.echo(json.dumps({"cases": [r.to_dict() for r in results]}))
@@ -607,11 +682,64 @@ def validate(
             from .validation.sensitivity import sensitivities
 
             sens = sensitivities([r.case for r in results])
-        path = write(results, report, sens)
+        path = _write_report(lambda folder: write(results, folder, sens), report)
         if not as_json:
             typer.echo(f"wrote {path}")
     if not all(r.passed for r in results):
         raise typer.Exit(1)
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _check_report(report: Path) -> None:
+    """Refuse a report folder before any case runs: a file in its place, or a place that cannot be written."""
+    from .errors import InputError
+
+    try:
+        if report.exists() and not report.is_dir():
+            raise InputError("--report", str(report), "a folder (for report.md and figures/), not a file")
+        anchor = _existing_ancestor(report)
+        if not anchor.is_dir():
+            raise InputError("--report", str(report), "a folder path whose parents are folders, not files")
+    except (OSError, ValueError) as exc:  # e.g. a name too long for the file system
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise InputError("--report", str(report), f"a folder path this system can write ({why})") from None
+    _probe(anchor, "--report", str(report))
+
+
+def _write_report(writer, report: Path) -> Path:
+    """Write the report in a scratch folder beside it, then move it into place: a failure leaves nothing."""
+    import shutil
+    import tempfile
+
+    from .errors import InputError
+
+    scratch = Path(tempfile.mkdtemp(dir=_existing_ancestor(report), prefix=".lytes-report-"))
+    try:
+        written = writer(scratch)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(scratch, 0o777 & ~mask)  # as mkdir would have made it, not mkdtemp's 0700
+        report.parent.mkdir(parents=True, exist_ok=True)
+        if not report.exists():
+            os.replace(scratch, report)
+        else:
+            for item in sorted(scratch.rglob("*")):
+                target = report / item.relative_to(scratch)
+                if item.is_dir():
+                    target.mkdir(exist_ok=True)
+                else:
+                    os.replace(item, target)
+    except OSError as exc:
+        _fail(str(InputError("--report", str(report), f"a folder that can be written ({exc.strerror})")))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return report / written.relative_to(scratch)
 
 
 def _print_validation(results) -> None:

@@ -28,12 +28,17 @@ _ALIASES = {
 }
 
 
+MAX_QUANTITY_CHARS = 100
+
+
 def split(text: str, field: str) -> tuple[float, str]:
     """Split "4 g" into (4.0, "g"); raise InputError naming the field if it is not a number with a unit."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         raise InputError(field, text, "a quantity with a unit, e.g. '4 g'")
     if not isinstance(text, str):
         raise InputError(field, text, "a quantity with a unit, e.g. '4 g'")
+    if len(text) > MAX_QUANTITY_CHARS:  # a quantity is short; a huge string would only slow the unit parser
+        raise InputError(field, text, f"a quantity of at most {MAX_QUANTITY_CHARS} characters, e.g. '4 g'")
     match = _SPACE_UNIT.match(text)
     if not match or not match.group(2):
         raise InputError(field, text, "a number followed by a unit, e.g. '4 g' or '1.1 mg/dL'")

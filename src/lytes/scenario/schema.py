@@ -5,6 +5,7 @@ Every error names the field (e.g. ``interventions[1].rate``), the value, and wha
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,16 @@ from ..errors import InputError
 
 MAX_DURATION_H = 5 * 365.25 * 24
 MAX_HISTORY_H = 20 * 365.25 * 24  # a history (before t = 0) may go back 20 years (long PPI use)
+
+# Limits on a scenario file, checked before anything is built from it (hostile or broken files fail fast).
+MAX_FILE_BYTES = 1_000_000
+MAX_TEXT_CHARS = 1_000  # any one key or value
+MAX_ALIASES = 100  # YAML alias uses (*name)
+MAX_VALUES = 100_000  # keys and values once aliases are expanded
+MAX_DEPTH = 50  # nesting of mappings and lists
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Strict(BaseModel):
@@ -111,6 +122,7 @@ class Scenario(_Strict):
             raise InputError(
                 origin, type(data).__name__, "a mapping with keys name, patient, diet, interventions, duration"
             )
+        _check_texts(data)
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -118,16 +130,128 @@ class Scenario(_Strict):
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Scenario:
-        p = Path(path)
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InputError("scenario", str(path), f"a readable YAML file ({exc.strerror})") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark else ""
-            raise InputError("scenario", str(path), f"valid YAML{where}") from None
-        return cls.from_dict(data, origin=str(path))
+        return cls.from_dict(_read_yaml(Path(path)), origin=str(path))
+
+
+def _read_yaml(p: Path) -> Any:
+    """The data of a scenario file, refused before it is built if it is too big, binary or an alias bomb."""
+    try:
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError("scenario", str(p), f"a readable YAML file ({exc.strerror})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError("scenario", str(p), f"a YAML file of at most {MAX_FILE_BYTES:,} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "scenario", str(p), f"a UTF-8 text file (byte 0x{raw[exc.start]:02x} at position {exc.start} is not UTF-8)"
+        ) from None
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        raise InputError("scenario", str(p), f"a UTF-8 text file (control character {bad.group()!r} at {bad.start()})")
+    try:
+        _check_events(text)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader, checked above
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise InputError("scenario", str(p), f"valid YAML{where}") from None
+
+
+def _check_events(text: str) -> None:
+    """Walk the YAML events (aliases are not expanded here) and refuse long text, deep nesting and alias bombs.
+
+    Each open collection is [kind, path part, expanded values at its start, anchor, expecting a key, index].
+    """
+    stack: list[list] = []
+    anchors: dict[str, int] = {}
+    aliases = values = 0
+
+    def where() -> str:
+        out = ""
+        for kind, key, _, _, expect_key, index in stack:
+            part = index if kind == "seq" else (None if expect_key else key)
+            if part is None:
+                break
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        return out or "scenario"
+
+    def done(key=None) -> None:  # a node is complete: it was a key, a value or a list item of its parent
+        if not stack:
+            return
+        top = stack[-1]
+        if top[0] == "seq":
+            top[5] += 1
+        elif top[4]:
+            top[1], top[4] = key if key is not None else "?", False
+        else:
+            top[4] = True
+
+    def count(n: int) -> None:
+        nonlocal values
+        values += n
+        if values > MAX_VALUES:
+            raise InputError(
+                where(),
+                f"more than {MAX_VALUES:,} values",
+                f"at most {MAX_VALUES:,} keys and values in a scenario once YAML aliases are expanded",
+            )
+
+    for ev in yaml.parse(text, Loader=_Loader):
+        if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            count(1)
+            stack.append(["map" if isinstance(ev, yaml.MappingStartEvent) else "seq", None, values, ev.anchor, True, 0])
+            if len(stack) > MAX_DEPTH:
+                raise InputError(where(), f"{len(stack)} levels deep", f"at most {MAX_DEPTH} levels of nesting")
+        elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            _, _, start, anchor, _, _ = stack.pop()
+            if anchor:
+                anchors[anchor] = values - start + 1
+            done()
+        elif isinstance(ev, yaml.ScalarEvent):
+            if len(ev.value) > MAX_TEXT_CHARS:
+                is_key = bool(stack) and stack[-1][0] == "map" and stack[-1][4]
+                field = f"{where()} (a key)" if is_key else where()
+                raise InputError(field, ev.value, f"a text of at most {MAX_TEXT_CHARS:,} characters")
+            count(1)
+            if ev.anchor:
+                anchors[ev.anchor] = 1
+            done(ev.value)
+        elif isinstance(ev, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise InputError(
+                    where(), f"*{ev.anchor}", f"at most {MAX_ALIASES} uses of YAML aliases (*name) in a scenario"
+                )
+            count(anchors.get(ev.anchor, 1))
+            done(f"*{ev.anchor}")
+
+
+def _check_texts(data: Any, path: str = "") -> None:
+    """Refuse any key or value longer than MAX_TEXT_CHARS (shared lists and mappings are visited once)."""
+    seen: set[int] = set()
+    todo = [(data, path)]
+    while todo:
+        item, where = todo.pop()
+        if isinstance(item, str):
+            if len(item) > MAX_TEXT_CHARS:
+                raise InputError(where or "scenario", item, f"a text of at most {MAX_TEXT_CHARS:,} characters")
+        elif isinstance(item, (dict, list)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, dict):
+                for key, value in item.items():
+                    name = f"{where}.{key}" if where else str(key)
+                    if isinstance(key, str) and len(key) > MAX_TEXT_CHARS:
+                        raise InputError(
+                            f"{where or 'scenario'} (a key)", key, f"a text of at most {MAX_TEXT_CHARS:,} characters"
+                        )
+                    todo.append((value, name))
+            else:
+                todo.extend((value, f"{where}[{i}]") for i, value in enumerate(item))
 
 
 def _first_error(exc: ValidationError) -> InputError:
@@ -171,6 +295,10 @@ def load(source) -> Scenario:
     text = str(source)
     if text in names():
         return Scenario.from_yaml(builtin_path(text))
-    if Path(text).exists():
+    try:
+        exists = Path(text).exists()
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL byte: no such file
+        exists = False
+    if exists:
         return Scenario.from_yaml(text)
     raise InputError("scenario", text, f"a YAML file path or a built-in scenario ({', '.join(names())})")
