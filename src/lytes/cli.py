@@ -181,7 +181,9 @@ def run(
         outputs.append((plot, "--plot", lambda tmp: result.plot(tmp, marks=marks)))
     _write_atomically(outputs)
     if as_json:
-        data = result.to_dict()
+        from .result import provenance
+
+        data = result.to_dict() | provenance()
         for arm, found in findings.items():
             data["arms"][arm]["findings"] = [f.to_dict() for f in found]
         if not hasattr(result, "arms"):
@@ -220,6 +222,13 @@ def _lasting(f, duration_h: float) -> str:
     return f"still {f.at_end} at the end" if f.at_end else f"until {_when(f.last_h, duration_h)}"
 
 
+def _provenance_line() -> str:
+    from .result import provenance
+
+    p = provenance()
+    return f"lytes {p['lytes_version']}, model {p['model']} (the same version and model give the same numbers)"
+
+
 def _print_summary(result, notice: str, findings=None) -> None:
     import numpy as np
     from rich.table import Table
@@ -253,6 +262,7 @@ def _print_summary(result, notice: str, findings=None) -> None:
         for ion, b in result.balance.items()
     )
     console.print(f"mass balance (mmol) {parts}; worst relative error {worst:.1e}")
+    console.print(_provenance_line())
     from rich.markup import escape
 
     if findings is None:
@@ -295,6 +305,7 @@ def _print_comparison(comparison, notice: str, findings=None) -> None:
             console.print(f"[bold]{arm}[/bold]: {text}")
     worst = max(b.relative_error for r in comparison.arms.values() for b in r.balance.values())
     console.print(f"mass balance closes in every arm (worst relative error {worst:.1e})")
+    console.print(_provenance_line())
     if findings is None:
         from .reading import findings_by_arm
 
@@ -417,7 +428,9 @@ def assess(
     except RuntimeError as exc:
         _fail(f"simulation failed: {exc}")
     if as_json:
-        data = result.to_dict()
+        from .result import provenance
+
+        data = result.to_dict() | provenance()
         if options is not None:
             data["options"] = {
                 "menu": chosen.menu,

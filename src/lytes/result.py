@@ -67,6 +67,14 @@ DIGOXIN_SERIES = {
 }
 
 
+def provenance() -> dict:
+    """The lytes version and the fingerprint of the model's code and data that produced a result."""
+    from . import __version__
+    from .engine.codegen import model_fingerprint
+
+    return {"lytes_version": __version__, "model": model_fingerprint()}
+
+
 @dataclass
 class Balance:
     ion: str
@@ -142,6 +150,7 @@ class Result:
         return {
             "name": self.name,
             "notice": NOTICE,
+            **provenance(),
             "units": {"time_h": "h", **self.units},
             "arms": {"main": self.arm_dict()},
         }
@@ -309,6 +318,7 @@ class Comparison:
         return {
             "name": self.name,
             "notice": NOTICE,
+            **provenance(),
             "units": {"time_h": "h", **self.units},
             "arms": {
                 arm: {"description": self.descriptions.get(arm, ""), **r.arm_dict()} for arm, r in self.arms.items()

@@ -74,6 +74,17 @@ def _model_hash() -> str:
     return h.hexdigest()[:20]
 
 
+@functools.cache
+def model_fingerprint() -> str:
+    """A short hash of everything that decides the numbers: the model's code and its data tables (parameters, drugs,
+    products, conditions, foods). Outputs carry it with the lytes version, so a result can be reproduced."""
+    h = hashlib.sha256(_model_hash().encode())
+    data = resources.files("lytes.data")
+    for name in ("parameters.csv", "drugs.yaml", "products.yaml", "conditions.yaml", "foods.yaml"):
+        h.update(data.joinpath(name).read_bytes())
+    return h.hexdigest()[:12]
+
+
 def _cache_dir() -> Path | None:
     base = os.environ.get("LYTES_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lytes"
