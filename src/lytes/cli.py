@@ -601,7 +601,11 @@ def vocabulary(
                 "also": d.get("aliases", []),
                 "routes": list(d["routes"]),
                 "usual": d.get("usual", ""),
-                "pk": f"F {pk['F']:g}, t1/2 {pk['half_life']:g} h, {100 * pk['renal_fraction']:.0f} % renal",
+                "pk": (
+                    f"F {pk['F']:g}, t1/2 {pk['half_life']:g} h, {100 * pk['renal_fraction']:.0f} % renal"
+                    if "half_life" in pk
+                    else f"not absorbed; acts in the gut (rate {pk['ka']:g}/h)"
+                ),
                 "source": d["source"],
             }
         )

@@ -283,10 +283,8 @@ def build_result(
     ordered = {k: series[k] for k in SERIES}
     units = {k: SERIES[k][0] for k in SERIES}
     if "digoxin_serum" in a and np.any(a["digoxin_serum"] > 1e-6):  # only where digoxin is given
-        for key, (unit, _), value in zip(
-            DIGOXIN_SERIES, DIGOXIN_SERIES.values(), (a["digoxin_serum"], a["drug_pump_inhibition"])
-        ):
-            ordered[key], units[key] = value, unit
+        ordered["digoxin_serum"], ordered["digoxin_pump_occupancy"] = a["digoxin_serum"], a["drug_pump_inhibition"]
+        units |= {key: unit for key, (unit, _) in DIGOXIN_SERIES.items()}
     return Result(name, t, ordered, units, balance, list(notes), dict(context or {}))
 
 

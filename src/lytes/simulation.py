@@ -299,9 +299,10 @@ def simulate(scenario, every: float | None = None, parameters: dict[str, float] 
 
     ``parameters`` overrides values of the parameter table (in its units), e.g. for sensitivity analysis.
     """
-    sc = _with_standing_history(load(scenario))
+    given = load(scenario)
+    sc = _with_standing_history(given)
     reg = compile_regimen(sc)
-    auto_history = sc.history is not None and load(scenario).history is None
+    auto_history = sc is not given
     if auto_history:
         reg.notes = [n for n in reg.notes if "as its time average" not in n]
         reg.notes.append(

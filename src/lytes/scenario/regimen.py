@@ -391,17 +391,16 @@ def _drug_amount(text, where: str, drug: str, spec: dict, kind: str = "dose") ->
 
 def use_member(reg: Regimen, name: str, where: str) -> None:
     """Set the class's pharmacokinetic inputs to this member's; a second, different member of a class is refused."""
-    from .vocabulary import member_inputs
+    from .vocabulary import member_inputs, member_spec
 
-    spec = drugs()[name] if name != "meal" else _data("drugs.yaml")["meal"]
-    cls = spec["class"]
+    cls, inputs = member_spec(name)["class"], member_inputs(name)
     other = reg.members.get(cls)
-    if other is not None and other != name and member_inputs(other) != member_inputs(name):
+    if other is not None and other != name and member_inputs(other) != inputs:
         raise InputError(
             where, name, f"one drug of a class at a time ({other} is already given; both are {cls.replace('_', ' ')})"
         )
     reg.members.setdefault(cls, name)
-    reg.base.update(member_inputs(name))
+    reg.base.update(inputs)
 
 
 def route_potency(spec: dict, route: str) -> float:

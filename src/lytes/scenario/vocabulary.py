@@ -139,10 +139,10 @@ def _allowed(name: str, kinds, medication: bool) -> bool:
 def member_inputs(key: str) -> dict[str, float]:
     """The model inputs a drug member sets for its class: absorption, bioavailability, renal and non-renal
     elimination (from its half-life and renal fraction), and its class-specific properties."""
-    from .regimen import drugs
-
-    spec = drugs()[key] if key != "meal" else _meal()
+    spec = member_spec(key)
     cls, pk = spec["class"], spec["pk"]
+    if cls == "k_binder":  # not absorbed: only the rate it works in the gut, and the Na it releases
+        return {"k_binder_ka": float(pk["ka"]), "k_binder_Na_per_K": float(spec["Na_per_K"])}
     ke = math.log(2) / float(pk["half_life"])
     renal = float(pk["renal_fraction"])
     out = {
@@ -153,12 +153,11 @@ def member_inputs(key: str) -> dict[str, float]:
     }
     if cls == "beta_blocker":
         out["beta_blocker_beta2_share"] = float(spec["beta2_share"])
-    if cls == "k_binder":
-        out["k_binder_Na_per_K"] = float(spec["Na_per_K"])
     return out
 
 
-def _meal() -> dict:
+def member_spec(key: str) -> dict:
+    """A drug's entry in data/drugs.yaml - including the meal, which only the meal event gives."""
     from .regimen import _data
 
-    return _data("drugs.yaml")["meal"]
+    return _data("drugs.yaml")[key]

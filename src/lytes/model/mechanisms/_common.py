@@ -19,3 +19,8 @@ def per_nephron(x, a, most):
     (1 + 1/most) / (x^a + 1/most): 1 at x = 1, finite (``most`` + 1) at x = 0, so nothing divides by the GFR.
     """
     return (1 + 1 / most) / (x**a + 1 / most)
+
+
+def soft_cap(x, most):
+    """A rise that saturates smoothly at ``most``: ~x well below it, 1 at x = 1, never above ~``most``."""
+    return x * ((1 + most**-4) / (1 + (x / most) ** 4)) ** sp.Rational(1, 4)

@@ -13,6 +13,7 @@ Williams GH. Heart Fail Rev 2005 (aldosterone up to ~1000-2000 pg/mL in severe v
 import sympy as sp
 
 from ..core import ModelBuilder
+from ._common import soft_cap
 
 
 def build(m: ModelBuilder) -> None:
@@ -28,5 +29,5 @@ def build(m: ModelBuilder) -> None:
     # the zona glomerulosa's output is finite: the exponential K (and volume) drive saturates smoothly at ~20x the
     # reference, so severe hyperkalaemia does not ask for a hundredfold aldosterone
     most = m.param("aldosterone_max_fold", "1")
-    target = ald_ref * raw / (1 + (raw / most) ** 4) ** sp.Rational(1, 4)
+    target = ald_ref * soft_cap(raw, most)
     m.rate("ALD", (target - ald) / tau)

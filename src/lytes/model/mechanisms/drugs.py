@@ -95,13 +95,8 @@ def _k_binder(m: ModelBuilder) -> None:
     """A K binder is not absorbed: the dose in the gut lumen binds K (from the lumen, which the colon keeps supplied
     from the ECF) and leaves in stool at the member's transit rate; bound K scales with plasma K."""
     gut = m.state("k_binder_depot", "g", "K binder in the gut lumen (potency-equivalent g)", role="control")
-    m.state("k_binder_central", "g", "unused: a K binder is not absorbed", role="control")
-    m.rate("k_binder_central", 0 * gut)
     transit = m.input("k_binder_ka", "1/h", "K binder: rate at which it binds and passes to stool", 1.0)
-    for name in ("F", "ke_renal", "ke_nonrenal"):
-        m.input(f"k_binder_{name}", "1", "unused for a K binder", 0.0)
     oral = m.input("k_binder_oral", "g/h", "K binder taken by mouth as a steady rate (long histories)")
-    m.input("k_binder_infusion", "g/h", "unused for a K binder")
     m.rate("k_binder_depot", oral - transit * gut)
     bound = m.param("k_binder_capacity", "mmol/g") * transit * gut * m.sym("K_o") / m.sym("K_o_ref")
     m.flux("K_binder", bound, "K_ecf", "K_faeces")

@@ -25,7 +25,7 @@ Mg/K depletion); Clausen 1998 Physiol Rev (pump content adapts to K status). Coo
 import sympy as sp
 
 from ..core import ModelBuilder
-from ._common import hill, softplus
+from ._common import hill, soft_cap, softplus
 
 
 def _mg_atp_factor(mg_i, atp, kd, km, ki):
@@ -77,7 +77,7 @@ def build(m: ModelBuilder) -> None:
     # several-fold (Clausen 1998), so the rise saturates smoothly at pump_content_max
     raw = (k_o / k_o_ref) ** m.param("pump_content_K_exponent", "1") * mg_content * rho_ald
     most = m.param("pump_content_max", "1")
-    target = raw * ((1 + most**-4) / (1 + (raw / most) ** 4)) ** sp.Rational(1, 4)  # 1 at the reference
+    target = soft_cap(raw, most)
     m.rate("N_pump", (target - n_pump) / m.param("tau_pump_content", "h"))
 
     # cardiac glycosides (digoxin) occupy pumps and take them out of action
