@@ -151,7 +151,7 @@ def test_cli_worked_example_with_simulated_options(tmp_path):
     assert set(data["options"]["arms"]) == {"K_alone", "Mg_alone", "Mg_and_K", "Mg_and_IV_K"}  # K < 3: IV K too
     arms = data["options"]["arms"]
     k_and_mg, k_alone, mg_alone = arms["Mg_and_K"], arms["K_alone"], arms["Mg_alone"]
-    # the seeds' claim at clinical size (issue 8): K alone stays hypokalaemic, while Mg with the same K raises K at
+    # the claim at clinical size (issue 8): K alone stays hypokalaemic, while Mg with the same K raises K at
     # least twice as much (Whang 1992: K repletion fails until Mg is restored). V11 checks the absolute gap (>= 0.3)
     # in its own depleted patients; this one (eGFR ~52, furosemide, an ongoing K loss) gains ~0.2
     assert k_alone["K_serum"][-1] < 3.5
@@ -191,7 +191,7 @@ def test_high_mg_options_compare_stop_calcium_diuresis_and_dialysis():
 
 
 def test_k_repletion_works_when_mg_is_normal_and_fails_when_it_is_low():
-    # the seeds' contrast: hypokalaemia corrects with K alone unless Mg is deficient (issue 8; review of 0.1)
+    # the contrast: hypokalaemia corrects with K alone unless Mg is deficient (issue 8; review of 0.1)
     from lytes.reading.options import scenario_for, table_at
 
     def k_alone_rise(labs):

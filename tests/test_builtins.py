@@ -1,5 +1,5 @@
-"""Every built-in scenario runs (mass balance checked by conftest) and shows its seed claim, with direction and
-size bands from the literature (PHYSIOLOGY.md, VALIDATION.md) - not from the model's own output."""
+"""Every built-in scenario runs (mass balance checked by conftest) and shows its claim, with direction and
+size bands from the literature (docs/physiology.md, docs/validation-cases.md) - not from the model's own output."""
 
 import functools
 
@@ -171,8 +171,8 @@ def test_hypermagnesemia_treatments():
     assert r["calcium"].at("Ca_ionized", 0.5) > stop.at("Ca_ionized", 0.5) + 0.05  # calcium protects the membrane
 
 
-def test_seed_foods_diet_supplies_k_and_mg():
-    r = run("seed_foods_diet")
+def test_foods_diet_supplies_k_and_mg():
+    r = run("foods_diet")
     assert r.balance["K"].intake / 14 > 60  # the foods bring K intake to the recommended range
     assert r.balance["Mg"].intake / 14 > 10
     assert 3.5 <= r["K_serum"][-1] <= 5.0 and 0.7 <= r["Mg_serum"][-1] <= 1.0

@@ -54,7 +54,9 @@ def test_run_summary_csv_and_plot(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "K_serum" in proc.stdout and "not a" in proc.stdout and "mass balance" in proc.stdout
     lines = csv.read_text().splitlines()
-    assert lines[0].startswith("#") and lines[1].startswith("time_h,K_serum [mmol/L]")
+    assert lines[0].startswith("time_h,K_serum [mmol/L]")  # a plain CSV: the header row, then data
+    meta = json.loads((tmp_path / "h.csv.json").read_text())  # its metadata beside it
+    assert "not a prescription" in meta["notice"] and meta["units"]["K_serum"] == "mmol/L"
     assert png.stat().st_size > 10_000
 
 

@@ -33,7 +33,7 @@ def test_steady_state_has_zero_net_flux(model):
 
 
 def test_infusion_delivers_exactly_its_dose():
-    # 4 g MgSO4.7H2O = 16.23 mmol Mg (PHYSIOLOGY.md 8), given over 20 min, sampled at odd times
+    # 4 g MgSO4.7H2O = 16.23 mmol Mg (molar mass 246.5 g/mol), given over 20 min, sampled at odd times
     base = lytes.simulate(scenario("2 h"), every=0.3)
     r = lytes.simulate(
         scenario("2 h", interventions=[give("0 h", "MgSO4", "iv", dose="4 g", over="20 min")]), every=0.3

@@ -36,7 +36,7 @@ def test_low_magnesium_lowers_serum_and_cell_k(low_mg):
     low, usual = low_mg
     assert low["K_serum"][-1] < usual["K_serum"][-1]
     assert low["body_K"][-1] < usual["body_K"][-1]  # K is lost from cells and excreted
-    assert low["Na_cell"][-1] > usual["Na_cell"][-1]  # and cell Na rises (seed 002)
+    assert low["Na_cell"][-1] > usual["Na_cell"][-1]  # and cell Na rises (Saito 1988: Mg lowers cell Na)
 
 
 def mgso4(egfr):
@@ -64,7 +64,7 @@ def test_mgso4_load_doubles_serum_mg_at_30_min(mgso4_normal):
 
 
 def test_mgso4_accumulates_when_kidneys_fail(mgso4_normal, mgso4_impaired):
-    # V05 and seed 000: lower clearance gives higher Mg on the same regimen
+    # V05: lower clearance gives higher Mg on the same regimen
     assert mgso4_impaired.at("Mg_serum", 24) > mgso4_normal.at("Mg_serum", 24) + 0.5
     assert mgso4_impaired.at("Mg_serum", 24) > 2.5
 
@@ -87,7 +87,7 @@ def test_mgso4_effects_resolve_after_the_infusion_stops(mgso4_impaired):
 
 
 def test_oral_mgo_is_poorly_absorbed():
-    # V12: oral MgO fractional absorption ~4 % (band 3-10 %); 400 mg MgO = 0.4 g x 24.8 mmol/g (PHYSIOLOGY.md 8)
+    # V12: oral MgO fractional absorption ~4 % (band 3-10 %); 400 mg MgO = 0.4 g x 24.8 mmol/g (molar mass 40.3 g/mol)
     dose = 0.4 * 24.81
     base = lytes.simulate(scenario("3 d"))
     r = lytes.simulate(scenario("3 d", interventions=[give("0 h", "MgO", "oral", dose="400 mg")]))

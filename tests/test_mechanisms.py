@@ -60,7 +60,7 @@ def test_beta2_and_insulin_shift_k_into_cells(model):
 
 def test_low_muscle_mg_lowers_pump_content_but_a_fast_fall_of_free_mg_barely_moves_the_pump(model):
     # Dorup 1987/1993: Mg depletion cuts muscle pump content, restored only over weeks of Mg; the Mg-ATP substrate
-    # effect of cytosolic Mg itself is small (PHYSIOLOGY.md 3.1)
+    # effect of cytosolic Mg itself is small (Romani 2011: Mg-ATP Kd 0.05-0.1 mM, so ATP stays mostly Mg-bound)
     c, p, u, y = model
     low_muscle = y.copy()
     low_muscle[c.index["Mg_cell"]] *= 0.85

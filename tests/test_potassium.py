@@ -1,4 +1,4 @@
-"""Potassium balance: intake, oral and IV loads (VALIDATION.md V08, V09, V10)."""
+"""Potassium balance: intake, oral and IV loads (validation cases V08, V09, V10)."""
 
 import numpy as np
 import pytest

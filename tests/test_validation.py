@@ -1,4 +1,4 @@
-"""The validation suite (VALIDATION.md V01-V21) runs in CI: every case must fall inside its published band."""
+"""The validation suite (V01-V27, docs/validation-cases.md) runs in CI: every case must fall inside its published band."""
 
 import json
 import subprocess

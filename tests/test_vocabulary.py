@@ -13,7 +13,7 @@ from .conftest import give, scenario
 
 
 def test_products_know_their_salts():
-    # 10 mL of 10 % calcium gluconate (1 g) = 2.23 mmol Ca; 1 L 0.9 % saline = 154 mmol Na (PHYSIOLOGY.md 8)
+    # 10 mL of 10 % calcium gluconate (1 g) = 2.23 mmol Ca; 1 L 0.9 % saline = 154 mmol Na (molar masses)
     base = lytes.simulate(scenario("1 h"))
     ca = lytes.simulate(scenario("1 h", interventions=[give("0 h", "Ca gluconate", "iv", dose="1 g", over="10 min")]))
     assert ca.balance["Ca"].intake - base.balance["Ca"].intake == pytest.approx(2.23, abs=0.01)

@@ -26,10 +26,7 @@ PLOTTED = {
 
 
 def _figure(cr: CaseResult, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # a standalone figure: the caller's backend and pyplot are left alone
 
     runs = cr.result.arms if hasattr(cr.result, "arms") else {"simulated": cr.result}
     first = next(iter(runs.values()))
@@ -39,7 +36,8 @@ def _figure(cr: CaseResult, path: Path) -> None:
             quantities.append(q)
     quantities = quantities[:4] or ["K_serum"]
     days = first.time_h[-1] > 96
-    fig, axes = plt.subplots(1, len(quantities), figsize=(4.6 * len(quantities), 3.2), squeeze=False)
+    fig = Figure(figsize=(4.6 * len(quantities), 3.2))
+    axes = fig.subplots(1, len(quantities), squeeze=False)
     for ax, q in zip(axes[0], quantities):
         for arm, r in runs.items():
             ax.plot(r.time_h / 24 if days else r.time_h, r.series[q], label=arm)
@@ -65,7 +63,6 @@ def _figure(cr: CaseResult, path: Path) -> None:
     fig.suptitle(f"{cr.case.id}: {cr.case.title}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)
 
 
 def _rows(results: list[CaseResult]) -> list[str]:
@@ -92,8 +89,9 @@ def write(results: list[CaseResult], folder: Path, sensitivities: dict | None = 
         "",
         f"{passed} of {len(results)} cases pass. {NOTICE}",
         "",
-        "Bands and observed values come from `../shared/docs/VALIDATION.md`; each case's scenario and data are in",
-        "`src/lytes/validation/cases/`. Grade is the relative error against the observed value (≤10 %, ≤30 %, >30 %).",
+        "Each case's scenario, observed values with their published source, and band are in",
+        "`src/lytes/validation/cases/` (described in `docs/validation-cases.md`). Grade is the relative error against",
+        "the observed value (≤10 %, ≤30 %, >30 %).",
         "",
         f"## Held-out cases ({len(held_out)}; no parameter was fitted to them)",
         "",

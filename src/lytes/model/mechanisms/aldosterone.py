@@ -6,7 +6,7 @@ stands for primary hyperaldosteronism, ACE inhibition or spironolactone in later
 
 References
 ----------
-Stadt MM, Layton AT. PLoS Comput Biol 2022 and mstadt/KReg (2023): exponential K dependence of aldosterone.
+Stadt MM, Leete J, Devinyak S, Layton AT. PLoS Comput Biol 2022;18:e1010607 (exponential K dependence of aldosterone).
 Williams GH. Heart Fail Rev 2005 (aldosterone up to ~1000-2000 pg/mL in severe volume depletion).
 """
 

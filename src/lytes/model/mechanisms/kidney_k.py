@@ -25,7 +25,7 @@ conductance limiting secretion (kappa 3) IV Mg re-blocks it within hours.
 References
 ----------
 Huang CL, Kuo E. J Am Soc Nephrol 2007;18:2649-52. Yang L, Frindt G, Palmer LG. JASN 2010;21:2109.
-Stadt & Layton 2022 (segment fractions, aldosterone exponents, feed-forward). Preston et al. 2015 (V08).
+Stadt MM, Leete J, Devinyak S, Layton AT. PLoS Comput Biol 2022;18:e1010607 (segment fractions, aldosterone exponents, feed-forward). Preston et al. 2015 (V08).
 Rodan AR et al. 2011 (external Mg on ROMK). Weinstein 2022 (distal Na delivery and flow).
 Bourgoignie JJ et al. Kidney Int 1981 and Gonick HC et al. 1971 (per-nephron K excretion rises in CKD); Caravaca-Fontan
 F et al. Nefrologia 2020;40:152 (CKD 4-5, GFR ~15: urinary K per mL/min of GFR ~4 mmol/day, ~5x normal).

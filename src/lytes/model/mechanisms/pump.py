@@ -16,7 +16,7 @@ measured K turnover; Stadt et al. PLoS Comput Biol 2022, scaled by us); tracer K
 
 References
 ----------
-Stadt & Layton 2022 (pump-leak form); Luo & Rudy 1994 (Km convention for Ko and Nai); Apell 2017 Biochemistry and
+Stadt MM, Leete J, Devinyak S, Layton AT. PLoS Comput Biol 2022;18:e1010607 (pump-leak form); Luo & Rudy 1994 (Km convention for Ko and Nai); Apell 2017 Biochemistry and
 J Enzyme Inhib Med Chem 2004 (Mg-ATP substrate, free-ATP inhibition); Dorup 1987 Magnesium (pump content and K in
 Mg/K depletion); Clausen 1998 Physiol Rev (pump content adapts to K status). Cooke RE et al. J Clin Invest 1952;31:798
 (cell K lost is replaced by ~2 Na and 1 H per 3 K); Bretag AH Physiol Rev 1987;67:618 (Cl conductance of muscle).
