@@ -70,10 +70,15 @@ def test_refractory_hypokalemia_arms_differ_where_the_physiology_does():
     # K alone leaves Mg deficient to the end; repleting Mg resolves the hypomagnesaemia within days
     assert found["K_alone"]["hypomagnesemia"].at_end == "urgent"
     assert all(found[arm]["hypomagnesemia"].at_end is None for arm in ("Mg_first", "Mg_and_K", "Mg_alone"))
-    # Mg and K together never reach the K < 3 of the other arms
-    assert "ecg_potassium" not in found["Mg_and_K"] and "ecg_potassium" in found["K_alone"]
-    assert found["Mg_and_K"]["mg_deficiency_refractory_hypokalemia"].severity == "warn"
+    # the patient starts at K ~3.0 in every arm; K alone falls below 3 for hours on end, Mg and K together never
+    # go below the start (a K < 3 finding there, if any, is the shared starting state only)
+    assert found["K_alone"]["ecg_potassium"].last_h > 6
+    both = found["Mg_and_K"].get("ecg_potassium")
+    assert both is None or both.last_h == 0.0
+    # the refractory pattern resolves once Mg is given (within days) and persists to the end on K alone
+    assert found["Mg_and_K"]["mg_deficiency_refractory_hypokalemia"].at_end is None
     assert found["K_alone"]["mg_deficiency_refractory_hypokalemia"].severity == "urgent"
+    assert found["K_alone"]["mg_deficiency_refractory_hypokalemia"].at_end is not None
 
 
 def test_a_beta_blocker_arm_is_read_as_on_a_beta_blocker():

@@ -194,3 +194,28 @@ def test_a_huge_quantity_on_the_command_line_is_refused_quickly():
     assert time.monotonic() - start < 10
     assert proc.returncode == 2 and proc.stderr.startswith("error: --every") and "Traceback" not in proc.stderr
     assert len(proc.stderr) < 600
+
+
+# option values and command lines the framework refuses get the same one-line form as scenario errors
+OPTION_ERRORS = {
+    "age_text": (["assess", "--lab", "K=3 mmol/L", "--age", "abc"], "--age: 'abc' is not allowed; expected a number"),
+    "age_equals": (["assess", "--lab", "K=3 mmol/L", "--age=abc"], "--age: 'abc' is not allowed"),
+    "workers_text": (["validate", "--case", "V01", "--workers", "many"], "--workers: 'many' is not allowed"),
+    "missing_argument": (["run"], "missing argument 'scenario'"),
+    "missing_option_value": (["run", "healthy", "--every"], "'--every' requires an argument"),
+    "unknown_option": (["run", "healthy", "--bogus"], "no such option: --bogus"),
+    "unknown_command": (["simulate-everything"], "no such command"),
+}
+
+
+@pytest.mark.parametrize("case", list(OPTION_ERRORS))
+def test_option_errors_are_one_line(case, tmp_path):
+    args, expected = OPTION_ERRORS[case]
+    proc = _lytes(args, tmp_path)
+    assert expected in proc.stderr, proc.stderr
+
+
+def test_an_output_grid_too_fine_for_memory_is_refused_before_running(tmp_path):
+    (tmp_path / "five_years.yaml").write_text("duration: 5 y\n")
+    proc = _lytes(["run", "five_years.yaml", "--every", "1 min"], tmp_path)
+    assert "every" in proc.stderr and "output points" in proc.stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-CODEGEN_VERSION = "5"
+CODEGEN_VERSION = "6"  # 6: powers, logs and exps kept in their domain
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,16 @@ class Compiled:
 
 
 def _model_hash() -> str:
+    """The key of the generated code: the model's source and this generator (nothing else shapes the code)."""
     h = hashlib.sha256(CODEGEN_VERSION.encode())
     root = resources.files("lytes")
-    for sub in ("model", "model/mechanisms", "engine"):
+    for sub in ("model", "model/mechanisms"):
         folder = root.joinpath(sub)
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".py"):
                 h.update(entry.name.encode())
                 h.update(entry.read_bytes())
+    h.update(root.joinpath("engine", "codegen.py").read_bytes())
     return h.hexdigest()[:20]
 
 
@@ -79,6 +81,11 @@ def model_fingerprint() -> str:
     """A short hash of everything that decides the numbers: the model's code and its data tables (parameters, drugs,
     products, conditions, foods). Outputs carry it with the lytes version, so a result can be reproduced."""
     h = hashlib.sha256(_model_hash().encode())
+    engine = resources.files("lytes").joinpath("engine")
+    for entry in sorted(engine.iterdir(), key=lambda e: e.name):  # the solvers: tolerances, steady-state search
+        if entry.name.endswith(".py") and entry.name != "codegen.py":
+            h.update(entry.name.encode())
+            h.update(entry.read_bytes())
     data = resources.files("lytes.data")
     for name in ("parameters.csv", "drugs.yaml", "products.yaml", "conditions.yaml", "foods.yaml"):
         h.update(data.joinpath(name).read_bytes())
@@ -155,15 +162,18 @@ def generate_source(drug_classes: tuple[str, ...] | None = None) -> tuple[Layout
     # hoist parameter-only subexpressions out of the hot functions: computed once per patient in derive()
     param_set = {m.sym(n) for n in base} | {m.sym(n) for n in m.derived}
     hoisted: dict = {}
-    rhs = [_hoist(e, param_set, hoisted) for e in rhs]
-    jac_entries = [(i, j, _hoist(e, param_set, hoisted)) for i, j, e in jac_entries]
+    hoist = _hoister(param_set, hoisted)
+    rhs = [hoist(e) for e in rhs]
+    jac_entries = [(i, j, hoist(e)) for i, j, e in jac_entries]
     constants = [(sym.name, expr) for expr, sym in hoisted.items()]
 
     from sympy.printing.numpy import NumPyPrinter
     from sympy.printing.pycode import PythonCodePrinter
 
-    printer = PythonCodePrinter({"fully_qualified_modules": True})
-    np_printer = NumPyPrinter({"fully_qualified_modules": True})
+    printer = _safe_printer(PythonCodePrinter, "max")({"fully_qualified_modules": True})
+    # plain-float variant: the floor as a conditional expression, cheaper than a call to max() in CPython
+    fast_printer = _safe_printer(PythonCodePrinter, "walrus")({"fully_qualified_modules": True})
+    np_printer = _safe_printer(NumPyPrinter, "numpy.maximum")({"fully_qualified_modules": True})
 
     def unpack(kind: str, names, vec: str) -> list[str]:
         return [f"    {n} = {vec}[{i}]" for i, n in enumerate(names)]
@@ -191,8 +201,13 @@ def generate_source(drug_classes: tuple[str, ...] | None = None) -> tuple[Layout
     lines.append(f"    return [{', '.join(rows)}]")
     lines.append("")
 
+    eliminated: dict = {}  # the scalar and array variants share one common-subexpression elimination
+
     def body(exprs, pr, header, scalar=True):
-        repl, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"))
+        key = tuple(exprs)
+        if key not in eliminated:
+            eliminated[key] = sp.cse(exprs, symbols=sp.numbered_symbols("_c"))
+        repl, reduced = eliminated[key]
         used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
         used = {s.name for s in used}
         src = list(header)
@@ -206,13 +221,14 @@ def generate_source(drug_classes: tuple[str, ...] | None = None) -> tuple[Layout
 
     # rhs/jac come twice: over plain Python floats (fastest in CPython) and over arrays (for numba)
     for suffix, scalar in (("", True), ("_arrays", False)):
-        src, reduced = body(rhs, printer, [f"def rhs{suffix}(y, t, p, u):"], scalar)
-        src.append(f"    return numpy.array([{', '.join(printer.doprint(e) for e in reduced)}])")
+        pr = fast_printer if scalar else printer
+        src, reduced = body(rhs, pr, [f"def rhs{suffix}(y, t, p, u):"], scalar)
+        src.append(f"    return numpy.array([{', '.join(pr.doprint(e) for e in reduced)}])")
         lines += src + [""]
-        src, reduced = body([e for _, _, e in jac_entries], printer, [f"def jac{suffix}(y, t, p, u):"], scalar)
+        src, reduced = body([e for _, _, e in jac_entries], pr, [f"def jac{suffix}(y, t, p, u):"], scalar)
         src.append(f"    J = numpy.zeros(({len(states)}, {len(states)}))")
         for (i, j, _), e in zip(jac_entries, reduced):
-            src.append(f"    J[{i}, {j}] = {printer.doprint(e)}")
+            src.append(f"    J[{i}, {j}] = {pr.doprint(e)}")
         src.append("    return J")
         lines += src + [""]
 
@@ -242,24 +258,90 @@ def generate_source(drug_classes: tuple[str, ...] | None = None) -> tuple[Layout
     return layout, "\n".join(lines) + "\n"
 
 
-def _hoist(expr, params: set, table: dict):
-    """Replace maximal parameter-only subexpressions of ``expr`` by symbols ``_kN`` collected in ``table``."""
+TINY = 1e-30  # the floor of a base or a logarithm's argument: a concentration or amount is never below zero
+EXP_MAX = 700.0  # exp() of more overflows a float
+
+
+def _safe_printer(base, maximum: str):
+    """A code printer whose powers, logarithms and exponentials stay in their domain.
+
+    The model's expressions are physiology: a non-integer power or a logarithm is of a concentration, an amount or
+    an activity, which is never negative. A trial point of the steady-state search or of the integrator can still
+    stray below zero; there ``x**0.5`` would be complex and ``log(x)`` a math domain error. Bases and arguments are
+    floored at a tiny positive number (the physiological floor), and exponents capped below overflow, so every
+    evaluation gives a finite number and the solvers step back on their own."""
+
+    def floor(text: str) -> str:
+        if maximum == "walrus":
+            return f"(_f if (_f := {text}) > {TINY} else {TINY})"
+        return f"{maximum}({text}, {TINY})"
+
+    class Safe(base):
+        def _print_Pow(self, expr, rational=False):
+            b, e = expr.as_base_exp()
+            if e.is_integer or (b.is_positive and b.is_number):
+                return super()._print_Pow(expr, rational=rational)
+            return f"{floor(self._print(b))}**({self._print(e)})"
+
+        def _print_log(self, expr):
+            return f"{self._module_format(self._log_name)}({floor(self._print(expr.args[0]))})"
+
+        def _print_exp(self, expr):
+            arg = self._print(expr.args[0])
+            if maximum == "walrus":
+                capped = f"(_e if (_e := {arg}) < {EXP_MAX} else {EXP_MAX})"
+            else:
+                capped = f"{'numpy.minimum' if maximum.startswith('numpy') else 'min'}({arg}, {EXP_MAX})"
+            return f"{self._module_format(self._exp_name)}({capped})"
+
+    array = maximum.startswith("numpy")
+    Safe._log_name = "numpy.log" if array else "math.log"
+    Safe._exp_name = "numpy.exp" if array else "math.exp"
+    return Safe
+
+
+def _hoister(params: set, table: dict):
+    """A function replacing maximal parameter-only subexpressions by symbols ``_kN`` collected in ``table``.
+
+    Each distinct subexpression is examined once (the flattened model repeats subtrees many times), so hoisting is
+    linear in the size of the expression graph."""
     import sympy as sp
 
-    if expr.is_Atom:
-        return expr
-    free = expr.free_symbols
-    if free and free <= params:
-        if expr not in table:
-            table[expr] = sp.Symbol(f"_k{len(table)}", real=True)
-        return table[expr]
-    if isinstance(expr, (sp.Add, sp.Mul)):
-        constant = [a for a in expr.args if a.free_symbols and a.free_symbols <= params]
-        rest = [_hoist(a, params, table) for a in expr.args if not (a.free_symbols and a.free_symbols <= params)]
-        if len(constant) > 1:
-            return expr.func(_hoist(expr.func(*constant), params, table), *rest)
-        return expr.func(*[_hoist(a, params, table) for a in constant], *rest)
-    return expr.func(*[_hoist(a, params, table) for a in expr.args])
+    only: dict = {}
+    done: dict = {}
+
+    def param_only(e) -> bool:  # free symbols, all of them parameters
+        if e.is_Atom:
+            return e in params
+        found = only.get(e)
+        if found is None:
+            found = all(a.is_number or param_only(a) for a in e.args) and not e.is_number
+            only[e] = found
+        return found
+
+    def hoist(e):
+        if e.is_Atom:
+            return e
+        found = done.get(e)
+        if found is not None:
+            return found
+        if param_only(e):
+            if e not in table:
+                table[e] = sp.Symbol(f"_k{len(table)}", real=True)
+            out = table[e]
+        elif isinstance(e, (sp.Add, sp.Mul)):
+            constant = [a for a in e.args if param_only(a)]
+            rest = [hoist(a) for a in e.args if not param_only(a)]
+            if len(constant) > 1:
+                out = e.func(hoist(e.func(*constant)), *rest)
+            else:
+                out = e.func(*[hoist(a) for a in constant], *rest)
+        else:
+            out = e.func(*[hoist(a) for a in e.args])
+        done[e] = out
+        return out
+
+    return hoist
 
 
 def _load(source: str) -> dict:
@@ -272,6 +354,12 @@ def _source(key: str, cache: Path | None, drug_classes=None) -> str:
     path = cache / f"model_{key}.py" if cache else None
     if path is not None and path.exists():
         return path.read_text()
+    if sys.stderr.isatty():  # said on a terminal only: scripts and pipes get clean stderr
+        print(
+            "lytes: generating the model's code (the first run on this machine, or after an update; a few seconds, "
+            "then cached)",
+            file=sys.stderr,
+        )
     _, source = generate_source(drug_classes)
     if path is not None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -318,13 +406,17 @@ def jit_mode() -> str:
     return "numba" if importlib.util.find_spec("numba") is not None else "python"
 
 
-@functools.lru_cache(maxsize=16)
 def compiled(jit: str | None = None, drug_classes: tuple[str, ...] | None = None) -> Compiled:
     """The model's numerical functions, from the on-disk cache when the model has not changed.
 
     ``drug_classes`` (sorted tuple) selects the variant with only those drugs' states; None is the full model.
+    ``jit``: "python" or "numba"; by default LYTES_JIT as it is now (see :func:`jit_mode`).
     """
-    jit = jit or jit_mode()
+    return _compiled(jit or jit_mode(), drug_classes)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(jit: str, drug_classes: tuple[str, ...] | None) -> Compiled:
     tag = "all" if drug_classes is None else ("-".join(drug_classes) or "none")
     key = f"{_model_hash()}_{tag}"
     cache = _cache_dir()

@@ -120,7 +120,7 @@ def integrate(
             if sol is None or not np.all(np.isfinite(sol)):
                 raise IntegrationError(
                     f"the simulated patient left the range the model can follow between t = {seg.t0:.4g} h and "
-                    f"{seg.t1:.4g} h; the regimen is far outside clinical practice"
+                    f"{seg.t1:.4g} h; the regimen is far outside clinical practice (lower the doses or rates given by then)"
                 )
             rows = []
             for t in inside:
@@ -143,5 +143,7 @@ def integrate(
         raise IntegrationError("output times outside the simulated interval")
     amounts = [i for i, r in enumerate(c.layout.state_roles) if r in ("body", "lumen", "control")]
     if check_stores and np.any(Y[amounts].min(axis=1) < -100 * atol[amounts]):
-        raise IntegrationError("a body store became negative; the regimen is far outside clinical practice")
+        raise IntegrationError(
+            "a body store became negative; the regimen is far outside clinical practice (it removes more than the body holds: lower the removal - dialysis, binders, diuretics - or its duration)"
+        )
     return Y, U

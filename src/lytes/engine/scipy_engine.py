@@ -36,6 +36,7 @@ def integrate(
     rtol: float = 1e-6,
     atol_scale: float = 1e-5,
     check_stores: bool = True,
+    progress=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Integrate through the segments; return (Y states x times, U inputs x times) at ``t_eval``.
 
@@ -50,6 +51,8 @@ def integrate(
     filled = 0
     p_arg = np.asarray(p, dtype=float) if c.arrays else [float(v) for v in p]  # lists are fastest in CPython
     for k, seg in enumerate(segments):
+        if progress is not None and k % 200 == 0:
+            progress(k, len(segments))
         before = y.copy()
         for index, amount in seg.jumps:
             y[index] += amount
@@ -65,7 +68,7 @@ def integrate(
             if sol is None or info["message"] != "Integration successful." or not np.all(np.isfinite(sol)):
                 raise IntegrationError(
                     f"the simulated patient left the range the model can follow between t = {seg.t0:.4g} h and "
-                    f"{seg.t1:.4g} h; the regimen is far outside clinical practice"
+                    f"{seg.t1:.4g} h; the regimen is far outside clinical practice (lower the doses or rates given by then)"
                 )
             rows = []
             for t in inside:
@@ -84,6 +87,8 @@ def integrate(
             Y[:, filled : filled + n] = states_out
             U[:, filled : filled + n] = seg.u[:, None]
             filled += n
+    if progress is not None:
+        progress(len(segments), len(segments))
     if filled != len(t_eval):
         raise IntegrationError("output times outside the simulated interval")
     if not np.all(np.isfinite(Y)):
@@ -93,7 +98,9 @@ def integrate(
     amounts = [i for i, r in enumerate(c.layout.state_roles) if r in ("body", "lumen", "control")]
     floor = -100 * atol[amounts]  # well beyond the solver's own tolerance
     if check_stores and np.any(Y[amounts].min(axis=1) < floor):
-        raise IntegrationError("a body store became negative; the regimen is far outside clinical practice")
+        raise IntegrationError(
+            "a body store became negative; the regimen is far outside clinical practice (it removes more than the body holds: lower the removal - dialysis, binders, diuretics - or its duration)"
+        )
     return Y, U
 
 

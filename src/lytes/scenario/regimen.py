@@ -29,7 +29,12 @@ from .vocabulary import route as route_name
 IONS = ("K", "Mg", "Na", "Ca")
 DEFAULT_DIET = {"K": "80 mmol/day", "Mg": "12 mmol/day", "Na": "150 mmol/day", "Ca": "25 mmol/day"}
 # chronic intakes a living adult can be in steady state on (mmol/day): the diet also sets the initial steady state
-DIET_LIMITS = {"K": (0.0, 400.0), "Mg": (0.0, 80.0), "Na": (10.0, 600.0), "Ca": (10.0, 75.0)}
+DIET_LIMITS = {
+    "K": (0.0, 400.0),
+    "Mg": (0.0, 80.0),
+    "Na": (5.0, 600.0),
+    "Ca": (5.0, 75.0),
+}  # Na: Kempner rice diet ~6 mmol/day; Ca: 200 mg/day
 MAX_DOSES = 20000
 PREECLAMPSIA_EGFR = 0.7 * PREGNANCY_EGFR
 ESRD_EGFR = 0.0  # the esrd condition without an eGFR: anuric (no residual kidney function)
@@ -675,8 +680,15 @@ def medication_rates(meds: list[MedicationSpec], where: str) -> dict[str, float]
     for i, med in enumerate(meds):
         here = f"{where}[{i}]"
         name, spec = _medication(med, here)
-        if route_name(med.route or "oral") != "oral":
-            raise InputError(f"{here}.route", med.route, "oral (a chronic medication is taken by mouth)")
+        # a standing medication is absorbed from a depot at the member's ka and F: by mouth, or under the skin for the
+        # heparins (their PK in drugs.yaml is the subcutaneous one); an IV drug is given as a dose or an infusion
+        depot_routes = [r for r in spec["routes"] if r != "iv"] or ["oral"]
+        if med.route is not None and route_name(med.route) not in depot_routes:
+            raise InputError(
+                f"{here}.route",
+                med.route,
+                f"{' or '.join(depot_routes)} (a standing medication; give IV {name} as an intervention)",
+            )
         dose = _drug_amount(med.dose, f"{here}.dose", name, spec)
         every = _time(med.every, f"{here}.every")
         if every <= 0:

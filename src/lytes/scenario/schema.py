@@ -148,16 +148,24 @@ def _read_yaml(p: Path) -> Any:
         raise InputError(
             "scenario", str(p), f"a UTF-8 text file (byte 0x{raw[exc.start]:02x} at position {exc.start} is not UTF-8)"
         ) from None
+    return parse_yaml_text(text, "scenario", str(p), "a UTF-8 text file")
+
+
+def parse_yaml_text(text: str, field: str = "scenario", shown: str = "the text", kind: str = "YAML text") -> Any:
+    """YAML text as data, with a file's limits: control characters, long strings, deep nesting and alias bombs are
+    refused in one line before anything is expanded (for files, and for text sent to the web service)."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise InputError(field, f"{len(text):,} characters", f"YAML of at most {MAX_FILE_BYTES:,} bytes")
     bad = _CONTROL.search(text)
     if bad is not None:
-        raise InputError("scenario", str(p), f"a UTF-8 text file (control character {bad.group()!r} at {bad.start()})")
+        raise InputError(field, shown, f"{kind} (control character {bad.group()!r} at {bad.start()})")
     try:
         _check_events(text)
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader, checked above
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        raise InputError("scenario", str(p), f"valid YAML{where}") from None
+        raise InputError(field, shown, f"valid YAML{where}") from None
 
 
 def _check_events(text: str) -> None:
