@@ -7,7 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["simulate", "assess", "findings", "__version__"]
+__all__ = ["simulate", "population", "assess", "findings", "__version__"]
 
 
 def assess(labs, **options):
@@ -22,6 +22,14 @@ def simulate(scenario, **options):
     from .simulation import simulate as _simulate
 
     return _simulate(scenario, **options)
+
+
+def population(spec, **options):
+    """Simulate a virtual population (a spec: YAML path, built-in name or dict) and return a Population: percentile
+    bands and target attainment per arm and subgroup; see lytes.population.population."""
+    from .population import population as _population
+
+    return _population(spec, **options)
 
 
 def findings(run, **options):

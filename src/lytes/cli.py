@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -148,21 +149,37 @@ def _write_atomically(outputs: list[tuple[Path, str, object]]) -> None:
 def run(
     scenario: Annotated[str, typer.Argument(help="A scenario YAML file or a built-in name (see `lytes scenarios`).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    csv: Annotated[Path | None, typer.Option("--csv", help="Write the result table to this CSV file.")] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Write the result table to this CSV file (its metadata to FILE.csv.json)."),
+    ] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a plot to this PNG/PDF/SVG file.")] = None,
     every: Annotated[str | None, typer.Option("--every", help="Output interval, e.g. '15min' or '1 h'.")] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help='Integrator: scipy (default) or roadrunner (libroadrunner on the SBML export; pip install "lytes\\[sbml]").',
+        ),
+    ] = "scipy",
 ):
     """Run a scenario and print a summary (start, nadir/peak, end)."""
     from .errors import InputError
-    from .result import NOTICE
+    from .result import NOTICE, scenario_data, sidecar_path
+    from .scenario import load
     from .simulation import simulate
     from .units import parse
 
     try:
         _check_output(csv, "--csv", (".csv",))
+        if csv is not None:
+            _check_output_path(sidecar_path(csv), "--csv", (".csv",))  # the metadata beside it
         _check_output(plot, "--plot", (".png", ".pdf", ".svg"))
         step = parse(every, "--every", "h", "an interval such as '15min' or '1 h'") if every else None
-        result = simulate(scenario, every=step)
+        run_with = _engine_option(engine)
+        loaded = load(scenario)
+        result = simulate(loaded, every=step, engine=run_with)
+        result.scenario = scenario_data(loaded)  # the scenario as run, in the JSON and the CSV's metadata
     except InputError as exc:
         _fail(str(exc))
     except RuntimeError as exc:  # the solver could not follow the scenario: say so, never print a wrong result
@@ -171,8 +188,9 @@ def run(
 
     findings = findings_by_arm(result)  # {arm: worst severity of each finding code}; a single run is "main"
     outputs = []
-    if csv is not None:
-        outputs.append((csv, "--csv", result.to_csv))
+    if csv is not None:  # a plain CSV, and its metadata (notice, units, version, model, scenario) beside it
+        outputs.append((csv, "--csv", lambda tmp: result.to_csv(tmp, sidecar=False)))
+        outputs.append((sidecar_path(csv), "--csv", lambda tmp: result.write_sidecar(tmp, csv.name)))
     if plot is not None:
         if hasattr(result, "arms"):
             marks = {arm: plot_marks(found) for arm, found in findings.items()}
@@ -194,9 +212,67 @@ def run(
         _print_comparison(result, NOTICE, findings)
     else:
         _print_summary(result, NOTICE, findings["main"])
-    for path in (csv, plot):
+    for path in (csv, sidecar_path(csv) if csv is not None else None, plot):
         if path is not None:
             typer.echo(f"wrote {path}")
+
+
+def _engine_option(engine: str):
+    """The integrator ``--engine`` names; refused in one line (or how to install roadrunner) before any work."""
+    from .errors import InputError
+    from .simulation import _engine
+
+    try:
+        return _engine(engine)
+    except InputError as exc:
+        raise InputError("--engine", exc.value, exc.allowed, exc.reason) from None
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="sbml or antimony.")],
+    scenario: Annotated[str, typer.Argument(help="A scenario YAML file or a built-in name (see `lytes scenarios`).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="File to write (.xml or .sbml; .ant or .txt for Antimony); default: print."
+        ),
+    ] = None,
+    arm: Annotated[
+        str | None,
+        typer.Option("--arm", help="For a scenario with arms, the one arm to export (default: the first)."),
+    ] = None,
+):
+    """Write one run of a scenario as SBML (L3V2) or Antimony, for libroadrunner, tellurium, COPASI: the model,
+    the run's initial state, the parameters (value, unit, source) and its doses and inputs as events. A scenario
+    with arms exports one arm (--arm; default the first). SBML needs pip install "lytes\\[sbml]"."""
+    from .errors import InputError
+    from .export import FORMATS, SUFFIXES, prepare, require
+
+    try:
+        if fmt not in FORMATS:
+            raise InputError("format", fmt, " or ".join(FORMATS))
+        _check_output(output, "--output", SUFFIXES[fmt])
+        require(fmt)
+        exported = prepare(scenario, arm)
+        text = exported.text(fmt)
+    except InputError as exc:
+        if exc.field == "arm":
+            exc = InputError("--arm", exc.value, exc.allowed, exc.reason)
+        _fail(str(exc))
+    except RuntimeError as exc:
+        _fail(f"simulation failed: {exc}")
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    _write_atomically([(output, "--output", lambda tmp: tmp.write_text(text, encoding="utf-8"))])
+    md = exported.model
+    which = f", arm {exported.arm}" if exported.arm else ""
+    typer.echo(
+        f"wrote {output} ({fmt}{which}: {len(md.species)} species, {len(md.reactions)} reactions, "
+        f"{len(md.rate_rules)} rate rules, {len(md.events)} events, {len(exported.time_h) - 1} x "
+        f"{exported.time_h[1] - exported.time_h[0]:g} h)"
+    )
 
 
 def _rows(results) -> list[tuple[str, str]]:
@@ -556,11 +632,28 @@ def _print_state_table(data, notice: str) -> None:
 
 
 @app.command()
-def scenarios():
-    """List the built-in scenarios."""
+def scenarios(
+    show: Annotated[
+        str | None, typer.Option("--show", help="Print this built-in's YAML, to copy and edit (e.g. healthy).")
+    ] = None,
+):
+    """List the built-in scenarios, or print one's YAML (--show NAME)."""
     from rich.table import Table
 
-    from .scenario.catalog import describe
+    from .scenario.catalog import builtin_path, describe, names
+
+    if show is not None:
+        if show not in names():
+            import difflib
+
+            close = (
+                difflib.get_close_matches(show, names(), n=3, cutoff=0.5)
+                or [n for n in names() if show.lower() in n.lower()][:3]
+            )
+            hint = f"did you mean {' or '.join(close)}?" if close else "see `lytes scenarios` for the names"
+            _fail(f"--show: {show!r} is not a built-in scenario; {hint}")
+        typer.echo(builtin_path(show).read_text(encoding="utf-8"), nl=False)
+        return
 
     table = Table(title="built-in scenarios (run with `lytes run NAME`)")
     table.add_column("name")
@@ -669,8 +762,12 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdicts as JSON.")] = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write a Markdown report with figures here.")] = None,
     with_sensitivity: Annotated[
-        bool, typer.Option("--sensitivity", help="Add each case's most influential parameters to the report (slow).")
+        bool,
+        typer.Option("--sensitivity", help="Add each case's most influential parameters (slow; in the report if any)."),
     ] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Processes for --sensitivity (default: all cores).")
+    ] = None,
 ):
     """Run the validation cases (published human data, V01-V27); exit 1 if any falls outside its band."""
     from .errors import InputError
@@ -681,24 +778,32 @@ def validate(
     for cid in chosen:
         if cid.upper() not in available:
             _fail(f"--case: {cid!r} is not allowed; expected one of {', '.join(available)}")
-    if report is not None:
-        try:
+    try:
+        if report is not None:
             _check_report(report)
-        except InputError as exc:
-            _fail(str(exc))
+        _check_workers(workers)
+    except InputError as exc:
+        _fail(str(exc))
     results = [run_case(available[cid.upper()]) for cid in chosen]
+    sens = None
+    if with_sensitivity:
+        from .validation.sensitivity import sensitivities
+
+        with _progress() as bar:
+            sens = sensitivities([r.case for r in results], workers=workers, progress=bar("local sensitivity"))
     if as_json:
-        typer.echo(json.dumps({"cases": [r.to_dict() for r in results]}))
+        data = {"cases": [r.to_dict() for r in results]}
+        if sens is not None:
+            data["sensitivity"] = {cid: [[name, _finite(v)] for name, v in rows[:8]] for cid, rows in sens.items()}
+        typer.echo(json.dumps(data))
     else:
         _print_validation(results)
+        if sens is not None and report is None:
+            for cid, rows in sens.items():
+                typer.echo(f"{cid} most influential: " + ", ".join(f"{name} {value:+.2f}" for name, value in rows[:5]))
     if report is not None:
         from .validation.report import write
 
-        sens = None
-        if with_sensitivity:
-            from .validation.sensitivity import sensitivities
-
-            sens = sensitivities([r.case for r in results])
         path = _write_report(lambda folder: write(results, folder, sens), report)
         if not as_json:
             typer.echo(f"wrote {path}")
@@ -785,34 +890,418 @@ def _print_validation(results) -> None:
     console.print(f"{passed} of {len(results)} cases pass")
 
 
+def _check_workers(workers: int | None) -> None:
+    from .errors import InputError
+
+    if workers is not None and workers < 1:
+        raise InputError("--workers", workers, "a number of processes, 1 or more")
+
+
+def _finite(value: float) -> float | None:
+    """A number for JSON: NaN (an undefined index) becomes null."""
+    return value if value == value else None
+
+
+@contextmanager
+def _progress():
+    """Progress bars on stderr (shown only on a terminal): ``bar(description)`` makes one and returns its
+    ``(done, total)`` callback."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(
+        *columns, TimeRemainingColumn(), console=console, transient=True, disable=not console.is_terminal
+    ) as shown:
+
+        def bar(description: str):
+            tasks: list = []  # the bar appears with its first update, so bars stack in the order work starts
+
+            def update(done: int, total: int) -> None:
+                if not tasks:
+                    tasks.append(shown.add_task(f"{description} (runs)", total=total))
+                shown.update(tasks[0], completed=done, total=total)
+
+            return update
+
+        yield bar
+
+
 @app.command()
 def sensitivity(
+    case_arg: Annotated[str | None, typer.Argument(metavar="[CASE]", help="A validation case, e.g. V18.")] = None,
     case: Annotated[list[str] | None, typer.Option("--case", help="Cases to analyse (default: all).")] = None,
-    top: Annotated[int, typer.Option("--top", help="Parameters to show per case.")] = 8,
+    method: Annotated[
+        str, typer.Option("--method", help="local (+5 % on every parameter), or morris or sobol (global; one case).")
+    ] = "local",
+    n: Annotated[
+        int | None,
+        typer.Option("--n", help="Global: Morris trajectories (10) or Sobol base sample, a power of 2 (64)."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Global: a parameter to vary (repeatable; default: the case's --top by local S)."),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Parameters to show per case (local) or to vary (global).")] = 8,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Global: the sampling seed (the same seed, the same numbers).")
+    ] = 0,
+    workers: Annotated[int | None, typer.Option("--workers", help="Processes to run on (default: all cores).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print all sensitivities as JSON.")] = False,
 ):
-    """Local sensitivity of the validation outputs to every parameter (+5 % each; takes minutes for all cases)."""
+    """Sensitivity of the validation outputs to the parameters: local (+5 % on each; minutes for all cases) or
+    global for one case (--method morris or sobol, with SALib: pip install 'lytes[gsa]')."""
+    from .errors import InputError
     from .validation import cases
     from .validation.sensitivity import sensitivities
 
     available = cases()
-    chosen = [c.upper() for c in (case or list(available))]
+    given = [c.upper() for c in ([case_arg] if case_arg else []) + (case or [])]
+    chosen = given or list(available)
     for cid in chosen:
         if cid not in available:
             _fail(f"--case: {cid!r} is not allowed; expected one of {', '.join(available)}")
-    result = sensitivities([available[c] for c in chosen])
+    try:
+        _check_workers(workers)
+        if top < 1:
+            raise InputError("--top", top, "1 or more")
+        if method != "local":
+            from .validation.gsa import check_request
+
+            n = check_request(method, n)
+            if len(given) != 1:
+                raise InputError("CASE", ", ".join(given) or "none", f"one case for --method {method}, e.g. V18")
+        elif n is not None or param:
+            raise InputError(
+                "--n" if n is not None else "--param", n if n is not None else param[0], "--method morris or sobol"
+            )
+    except InputError as exc:
+        _fail(str(exc))
+    if method != "local":
+        _global_sensitivity(available[chosen[0]], method, n, param, top, seed, workers, as_json)
+        return
+    with _progress() as bar:
+        result = sensitivities([available[c] for c in chosen], workers=workers, progress=bar("local sensitivity"))
     if as_json:
-        typer.echo(json.dumps({cid: dict(rows) for cid, rows in result.items()}))
+        typer.echo(json.dumps({cid: {name: _finite(v) for name, v in rows} for cid, rows in result.items()}))
         return
     for cid, rows in result.items():
         typer.echo(f"{cid}: " + ", ".join(f"{name} {value:+.2f}" for name, value in rows[:top]))
 
 
-def main() -> None:
+def _global_sensitivity(case, method, n, names, top, seed, workers, as_json) -> None:
+    """Run and print (or --json) a Morris or Sobol analysis of one case."""
+    from rich.table import Table
+
+    from .errors import InputError
+    from .validation.gsa import analyse
+
     try:
-        app()
-    except KeyboardInterrupt:  # pragma: no cover
+        with _progress() as bar:
+            found = analyse(
+                case,
+                method,
+                n,
+                names=names,
+                top=top,
+                seed=seed,
+                workers=workers,
+                progress=bar(f"{method} {case.id}"),
+                screening_progress=bar(f"screening {case.id} (local sensitivity)"),
+            )
+    except InputError as exc:
+        _fail(str(exc))
+    if as_json:
+        data = found.to_dict()
+        for check in data["checks"]:
+            check["indices"] = [
+                {k: _finite(v) if isinstance(v, float) else v for k, v in d.items()} for d in check["indices"]
+            ]
+        typer.echo(json.dumps(data))
+        return
+    console = _console()
+    ranges = {p["name"]: p for p in found.parameters}
+    for check in found.checks:
+        table = Table(title=f"{case.id} - {check['name']} (baseline {check['baseline']:.4g}): {method}, n = {found.n}")
+        table.add_column("rank", justify="right")
+        table.add_column("parameter")
+        table.add_column("ev.")
+        table.add_column("range", justify="right")
+        cols = ("mu*", "+/- (95 %)", "sigma") if method == "morris" else ("S1", "+/- (95 %)", "ST", "+/- (95 %)")
+        for col in cols:
+            table.add_column(col, justify="right")
+        for rank, d in enumerate(check["indices"], start=1):
+            p = ranges[d["parameter"]]
+            values = (
+                (d["mu_star"], d["mu_star_conf"], d["sigma"])
+                if method == "morris"
+                else (d["S1"], d["S1_conf"], d["ST"], d["ST_conf"])
+            )
+            table.add_row(
+                str(rank),
+                d["parameter"],
+                p["evidence"],
+                f"{p['low']:.3g}-{p['high']:.3g} {p['unit']}",
+                *(f"{v:.3g}" for v in values),
+            )
+        console.print(table)
+    console.print(
+        f"{found.runs} runs ({found.failed} failed); ranges are a modelling choice from the evidence grade: the value "
+        "x/÷ 1.1 (E), 1.25 (S), 1.5 (M), 2 (U), uniform on a log scale"
+    )
+    for note in found.notes:
+        console.print(f"note: {note}")
+
+
+@app.command()
+def population(
+    spec: Annotated[
+        str, typer.Argument(help="A population spec YAML file or a built-in population (mgso4_population, ...).")
+    ],
+    n: Annotated[int, typer.Option("--n", help="Number of virtual patients (at most 100,000).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same numbers.")] = 0,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Worker processes (default: all cores; 1 runs here).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help='Run on a Dask cluster at this address, e.g. tcp://host:8786 (pip install "lytes\\[dask]").',
+        ),
+    ] = None,
+    every: Annotated[
+        str | None, typer.Option("--every", help="Output interval, e.g. '15 min' (default: the spec's).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summaries as JSON (attainment under 'attainment').")
+    ] = False,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write percentile bands per arm to this PNG/PDF/SVG.")
+    ] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Write every patient's series (long: patient, arm, time_h, ...) here.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+):
+    """Simulate a virtual population: percentile bands and the probability of target attainment and toxicity per arm
+    and subgroup."""
+    from .errors import InputError
+    from .population import names as population_names
+    from .population import population as run_population
+
+    try:
+        _check_output(csv, "--csv", (".csv",))
+        _check_output(plot, "--plot", (".png", ".pdf", ".svg"))
+        if spec not in population_names() and not Path(spec).is_file():
+            raise InputError(
+                "SPEC", spec, f"a population spec YAML file or a built-in population ({', '.join(population_names())})"
+            )
+        for flag, value, low, high in (
+            ("--n", n, 1, 100_000),
+            ("--workers", workers, 1, 1024),
+            ("--seed", seed, 0, None),
+        ):
+            if value is not None and (value < low or (high is not None and value > high)):
+                limit = f"from {low:,} to {high:,}" if high is not None else f"of {low} or more"
+                raise InputError(flag, value, f"a whole number {limit}")
+        pop = run_population(
+            spec, n=n, seed=seed, workers=workers, scheduler=scheduler, every=every, progress=False if quiet else None
+        )
+    except InputError as exc:
+        _fail(str(exc))
+    except RuntimeError as exc:
+        _fail(f"population failed: {' '.join(str(exc).split())}")
+    outputs = []
+    if csv is not None:
+        outputs.append((csv, "--csv", pop.to_csv))
+    if plot is not None:
+        outputs.append((plot, "--plot", lambda tmp: pop.plot(tmp)))
+    _write_atomically(outputs)
+    if as_json:
+        typer.echo(json.dumps(pop.to_dict()))
+        return
+    _print_population(pop)
+    for path in (csv, plot):
+        if path is not None:
+            typer.echo(f"wrote {path}")
+
+
+def _percent_cell(row) -> str:
+    if row["n"] == 0:
+        return "-"
+    return f"{100 * row['probability']:.0f} % ({100 * row['ci95_low']:.0f}-{100 * row['ci95_high']:.0f})"
+
+
+def _print_population(pop) -> None:
+    """The population, its failures, the attainment and toxicity tables (arm columns) and percentiles at key times."""
+    from rich.table import Table
+
+    from .result import NOTICE
+
+    console = _console()
+    info = pop.summary()
+    covs = info["covariates"]
+    words = [f"{k} {v['median']:.3g} ({v['p5']:.3g}-{v['p95']:.3g})" for k, v in covs.items() if isinstance(v, dict)]
+    console.print(f"[bold]{pop.plan.name}[/bold]: N = {pop.n}, seed {pop.seed}; arms: {', '.join(pop.arms)}")
+    console.print("covariates, median (5th-95th percentile): " + "; ".join(words))
+    if len(pop.subgroups) > 1:
+        console.print("subgroups: " + "; ".join(f"{name} {s['n']}" for name, s in info["subgroups"].items()))
+    console.print(f"parameters: {pop.plan.parameter_text}")
+    failures = pop.failures()
+    if len(failures):
+        kinds = failures["kind"].value_counts().to_dict()
+        console.print(
+            f"[yellow]{len(failures)} of {pop.n} patients failed to simulate[/yellow] ("
+            + ", ".join(f"{v} {k}" for k, v in kinds.items())
+            + f"); e.g. patient {failures['patient'].iloc[0]}: {failures['message'].iloc[0]}"
+        )
+    rows = pop.attainment()
+    for kind, title in (("target", "probability of target attainment"), ("toxicity", "probability of toxicity")):
+        part = rows[rows["kind"] == kind]
+        if part.empty:
+            continue
+        table = Table(title=f"{title}, % (95 % CI) of the patients that simulated")
+        table.add_column("target")
+        table.add_column("when", justify="right")
+        table.add_column("subgroup")
+        table.add_column("n", justify="right")
+        for arm in pop.arms:
+            table.add_column(arm, justify="right")
+        keys = list(dict.fromkeys(zip(part["target"], part["mode"], part["time_h"], part["subgroup"])))
+        for target, mode, time_h, subgroup in keys:
+            here = part[
+                (part["target"] == target)
+                & (part["mode"] == mode)
+                & (part["time_h"] == time_h)
+                & (part["subgroup"] == subgroup)
+            ]
+            cells = {r["arm"]: _percent_cell(r) for _, r in here.iterrows()}
+            table.add_row(
+                target if subgroup == "all" else "",
+                (f"at {time_h:g} h" if mode == "at" else f"by {time_h:g} h") if subgroup == "all" else "",
+                subgroup,
+                str(int(here["n"].iloc[0])),
+                *(cells.get(arm, "-") for arm in pop.arms),
+                end_section=subgroup == pop.subgroups[-1] or len(pop.subgroups) == 1,
+            )
+        console.print(table)
+    times = sorted({t.time_h for t in pop.targets}) or [float(pop.time_h[-1])]
+    table = Table(title="median (5th-95th percentile) over all patients")
+    table.add_column("quantity")
+    table.add_column("time", justify="right")
+    for arm in pop.arms:
+        table.add_column(arm, justify="right")
+    bands = pop._bands()
+    import numpy as np
+
+    for q in pop.quantities:
+        for k, t in enumerate(times):
+            cells = []
+            for arm in pop.arms:
+                b = bands[(arm, q)]
+                p5, p50, p95 = (float(np.interp(t, pop.time_h, b[i])) for i in (0, 2, 4))
+                cells.append(f"{p50:.2f} ({p5:.2f}-{p95:.2f})")
+            table.add_row(
+                f"{q} [{pop.plan.units[q]}]" if k == 0 else "", f"{t:g} h", *cells, end_section=k == len(times) - 1
+            )
+    console.print(table)
+    rate = pop.n / pop.elapsed_s if pop.elapsed_s > 0 else float("nan")
+    where = "a Dask cluster" if pop.workers == 0 else f"{pop.workers} worker{'s' if pop.workers != 1 else ''}"
+    console.print(f"{pop.n} patients in {pop.elapsed_s:.1f} s ({rate:.1f} patients/s, {where})")
+    console.print(_provenance_line())
+    console.print(NOTICE)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (default 127.0.0.1: this machine only).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+):
+    """Serve the web page, the REST API (/api/run, /api/assess, /api/population) and the CDS Hooks service
+    (/cds-services); needs pip install "lytes\\[web]"."""
+    from . import web
+
+    gone = web.missing()
+    if gone:
+        _fail(f"lytes serve needs the web extra ({', '.join(gone)} not installed): {web.INSTALL}")
+    if not 1 <= port <= 65535:
+        _fail(f"--port: {port} is not allowed; expected a port number from 1 to 65535")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(
+            f"warning: serving on {host}: anyone who can reach this address can use it (there is no login)", err=True
+        )
+    typer.echo(f"lytes {__version__}: open http://{host}:{port}/ (stop with Ctrl+C)", err=True)
+    try:
+        web.serve(host, port)
+    except OSError as exc:
+        _fail(f"--port: {port} could not be used on {host} ({exc.strerror or exc})")
+
+
+def _usage_errors() -> tuple[type, ...]:
+    """The command-line framework's own error classes (typer vendors click; older typer uses click itself)."""
+    from typer.exceptions import Abort
+
+    try:
+        from typer._click.exceptions import UsageError
+    except ImportError:  # pragma: no cover - typer with click as a dependency
+        from click.exceptions import UsageError
+    return UsageError, Abort
+
+
+def _given(name: str) -> str | None:
+    """What the user typed for an option (``--age abc`` or ``--age=abc``), to echo in the error."""
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg[len(name) + 1 :]
+    return None
+
+
+def _usage_line(exc) -> str:
+    """A usage error in lytes' one-line form: the option, what was given, and what is allowed."""
+    from .errors import shorten
+
+    param = getattr(exc, "param", None)
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    if param is not None and getattr(param, "opts", None) and "Invalid value" in message:
+        name = max(param.opts, key=len)
+        allowed = (
+            "a number"
+            if "valid number" in message
+            else "a whole number"
+            if "valid integer" in message
+            else message.split(": ", 1)[-1]
+        )
+        return f"{name}: {shorten(_given(name))!r} is not allowed; expected {allowed}"
+    command = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "lytes"
+    return f"{message[0].lower() + message[1:]} (see '{command} --help')"
+
+
+def main() -> None:
+    usage, abort = _usage_errors()
+    try:
+        code = app(standalone_mode=False)
+    except usage as exc:
+        typer.echo(f"error: {_usage_line(exc)}", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, abort):  # pragma: no cover
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,30 @@ from .engine import steady
 from .engine.codegen import Compiled, compiled, parameter_vector
 from .engine.scipy_engine import Segment, integrate
 from .errors import InputError
-from .result import Comparison, Result, build_result
+from .result import Comparison, Result, build_result, scenario_data
 from .scenario import load
 from .scenario.regimen import Regimen, compile_history, compile_regimen
 
 ACCUMULATORS = ("intake", "urine", "faeces", "other")
+
+
+EVERY_ALLOWED = "an output interval: a number of hours or a string with its unit, such as '15 min' or '1 h'"
+
+
+def _every_hours(every) -> float | None:
+    """``every`` as hours: a number is in hours, a string carries its unit ('30 min', '1 h'); anything else is
+    refused in one line naming ``every``."""
+    if every is None:
+        return None
+    if isinstance(every, str):
+        from .units import parse
+
+        return parse(every, "every", "h", EVERY_ALLOWED)
+    if isinstance(every, bool) or not isinstance(every, (int, float, np.integer, np.floating)):
+        raise InputError("every", every, EVERY_ALLOWED)
+    if not np.isfinite(every):
+        raise InputError("every", every, EVERY_ALLOWED)
+    return float(every)
 
 
 def _grid(duration: float, every: float | None) -> np.ndarray:
@@ -22,6 +41,13 @@ def _grid(duration: float, every: float | None) -> np.ndarray:
     if not 1 / 60 <= every <= duration:
         raise InputError("every", f"{every} h", "an output interval from 1 min up to the scenario's duration")
     n = int(np.floor(duration / every + 1e-9))
+    if n > MAX_OUTPUT_POINTS:  # bounded memory: ~60 series per point and arm
+        raise InputError(
+            "every",
+            f"{every * 60:g} min" if every < 1 else f"{every:g} h",
+            f"an interval of at least {duration * 60 / MAX_OUTPUT_POINTS:.3g} min for a run of {duration / 24:g} days "
+            f"(at most {MAX_OUTPUT_POINTS:,} output points)",
+        )
     t = np.arange(n + 1) * every
     if t[-1] < duration - 1e-9:
         t = np.append(t, duration)
@@ -57,24 +83,89 @@ def segments(c: Compiled, reg: Regimen, u0: np.ndarray) -> list[Segment]:
         points.update((ch.t0, ch.t1))
     points.update(j.t for j in reg.jumps)
     bounds = sorted(t for t in points if 0 <= t <= reg.duration)
+    # one sweep over time (a run may have tens of thousands of doses): changes start and stop at the bounds, and
+    # the active ones apply in the regimen's order (set, then mul, then add)
+    starts: dict[float, list[int]] = {}
+    for i, ch in enumerate(reg.changes):
+        starts.setdefault(ch.t0, []).append(i)
+    jumps_at: dict[float, list[tuple[int, float]]] = {}
+    for j in reg.jumps:
+        jumps_at.setdefault(j.t, []).append((c.index[j.state], j.amount))
+    active: set[int] = set()
+    pending = sorted(starts)
+    k_start = 0
     out = []
     for t0, t1 in zip(bounds[:-1], bounds[1:]):
+        while k_start < len(pending) and pending[k_start] <= t0:
+            active.update(starts[pending[k_start]])
+            k_start += 1
+        active = {i for i in active if t0 < reg.changes[i].t1}
         u = u0.copy()
-        active = [ch for ch in reg.changes if ch.t0 <= t0 < ch.t1]
+        order = sorted(active)
         for mode in ("set", "mul", "add"):
-            for ch in active:
+            for i in order:
+                ch = reg.changes[i]
                 if ch.mode.split(":")[0] != mode:
                     continue
                 k = c.input_index[ch.input]
                 u[k] = ch.value if mode == "set" else u[k] * ch.value if mode == "mul" else u[k] + ch.value
-        jumps = [(c.index[j.state], j.amount) for j in reg.jumps if j.t == t0]
-        out.append(Segment(t0, t1, u, jumps))
+        out.append(Segment(t0, t1, u, jumps_at.get(t0, [])))
     return out
 
 
-def _run(c: Compiled, p: np.ndarray, reg: Regimen, y0: np.ndarray, t: np.ndarray):
+MAX_OUTPUT_POINTS = 100_000  # per arm: ~50 MB of series
+
+# Bounded work: a run is cut into segments at every dose and infusion start or stop (~3 ms each on one core).
+MAX_SEGMENTS = 60_000  # all arms of a run together: about three minutes
+MAX_ARMS = 12
+LONG_RUN_SEGMENTS = 2_000  # from here a run takes several seconds: the CLI shows its progress
+
+
+def segment_count(reg: Regimen) -> int:
+    """How many pieces the run is integrated in (the measure of its work), without building them."""
+    points = {0.0, reg.duration}
+    for ch in reg.changes:
+        points.update((ch.t0, ch.t1))
+    points.update(j.t for j in reg.jumps)
+    return max(1, sum(1 for t in points if 0 <= t <= reg.duration) - 1)
+
+
+def _check_work(regs: list[Regimen]) -> int:
+    if len(regs) > MAX_ARMS:
+        raise InputError("arms", f"{len(regs)} arms", f"at most {MAX_ARMS} arms in one run")
+    total = sum(segment_count(r) for r in regs)
+    if total > MAX_SEGMENTS:
+        raise InputError(
+            "interventions",
+            f"{total} dose and infusion events" + (f" over {len(regs)} arms" if len(regs) > 1 else ""),
+            f"at most {MAX_SEGMENTS} in one run (about three minutes); give a long regimen as a history (it runs as "
+            "its time average there), shorten the run, or compare fewer arms",
+        )
+    return total
+
+
+def _run(c: Compiled, p: np.ndarray, reg: Regimen, y0: np.ndarray, t: np.ndarray, engine=integrate, progress=None):
     u0 = baseline_inputs(c, reg)
-    return integrate(c, p, y0, segments(c, reg, u0), t)
+    if progress is not None and engine is integrate:
+        return engine(c, p, y0, segments(c, reg, u0), t, progress=progress)
+    return engine(c, p, y0, segments(c, reg, u0), t)
+
+
+ENGINES = ("scipy", "roadrunner")
+
+
+def _engine(engine):
+    """The integrator for ``engine``: "scipy" (default, odeint), "roadrunner" (libroadrunner on the model's SBML,
+    ``pip install "lytes[sbml]"``), or a function with the signature of ``scipy_engine.integrate``."""
+    if callable(engine):
+        return engine
+    if engine == "scipy":
+        return integrate
+    if engine == "roadrunner":
+        from .engine.roadrunner_engine import integrate as roadrunner_integrate
+
+        return roadrunner_integrate
+    raise InputError("engine", engine, " or ".join(ENGINES))
 
 
 def _context(sc, reg: Regimen) -> str:
@@ -277,13 +368,19 @@ STANDING_HISTORY = "21 d"
 
 def _with_standing_history(sc):
     """A standing dialysis prescription with no history: three weeks of it (with the oral medications) run before
-    t = 0, so pre- and post-dialysis K start in the schedule's weekly rhythm rather than at its time average."""
+    t = 0, so pre- and post-dialysis K start in the schedule's weekly rhythm rather than at its time average. A history
+    given without it gets it too (an anuric patient was on dialysis then)."""
     from .scenario.dialysis import standing_in
     from .scenario.schema import HistorySpec
 
-    if sc.history is not None or not standing_in(sc.interventions):
+    if not standing_in(sc.interventions):
         return sc
     standing = [iv for iv in sc.interventions if standing_in([iv])]
+    if sc.history is not None:  # a history without the prescription: the patient was on it then too
+        if standing_in(sc.history.interventions):
+            return sc
+        history = sc.history.model_copy(update={"interventions": list(sc.history.interventions) + standing})
+        return sc.model_copy(update={"history": history})
     oral = all((m.route or "oral").lower() in ("oral", "po") for m in sc.medications)
     history = HistorySpec(
         duration=STANDING_HISTORY,
@@ -294,11 +391,28 @@ def _with_standing_history(sc):
     return sc.model_copy(update={"history": history})
 
 
-def simulate(scenario, every: float | None = None, parameters: dict[str, float] | None = None) -> Result | Comparison:
+def simulate(
+    scenario,
+    every: float | str | None = None,
+    parameters: dict[str, float] | None = None,
+    engine="scipy",
+    progress=None,
+) -> Result | Comparison:
     """Run a scenario; a scenario with ``arms`` gives a Comparison of one Result per arm.
 
+    ``every``: the output interval, in hours (``0.5``) or with its unit (``"30 min"``, ``"1 h"``); by default 15 min
+    (longer for runs over 14 days: at most ~4000 points).
+
     ``parameters`` overrides values of the parameter table (in its units), e.g. for sensitivity analysis.
+
+    ``engine`` integrates the run from t = 0: "scipy" (default) or "roadrunner" (``pip install "lytes[sbml]"``);
+    the initial state (steady state, labs, history) is lytes' own either way.
+
+    ``progress(done, total)`` is called as the run advances, in segments (pieces between dose and infusion events,
+    all arms together); a run of more than ``MAX_SEGMENTS`` or ``MAX_ARMS`` arms is refused before it starts.
     """
+    every = _every_hours(every)
+    run_with = _engine(engine)
     given = load(scenario)
     sc = _with_standing_history(given)
     reg = compile_regimen(sc)
@@ -308,8 +422,12 @@ def simulate(scenario, every: float | None = None, parameters: dict[str, float] 
         reg.notes.append(
             f"the standing dialysis prescription ran for {STANDING_HISTORY} before t = 0 (no history was given), so the "
             "patient starts in its weekly rhythm"
+            if given.history is None
+            else "the standing dialysis prescription also ran through the history (it was not in it)"
         )
     arm_regs = {arm: compile_regimen(sc, arm) for arm in sc.arms or {}}
+    total = _check_work(list(arm_regs.values()) or [reg])
+    t = _grid(reg.duration, every)  # checked before any work
     history = [compile_history(sc)] if sc.history is not None else []
     c = compiled(drug_classes=drug_classes(reg, *arm_regs.values(), *history))
     if parameters:
@@ -322,17 +440,26 @@ def simulate(scenario, every: float | None = None, parameters: dict[str, float] 
     base_before = dict(reg.base)
     y0 = _initial_state(c, p, sc, reg)
     hooks = {k: v for k, v in reg.base.items() if base_before.get(k) != v}  # the labs' assumptions
-    t = _grid(reg.duration, every)
+    done = [0]
+
+    def advance(k: int, n: int) -> None:  # segments done in this arm -> done in the run
+        progress(done[0] + k, total)
+
     if not sc.arms:
-        Y, U = _run(c, p, reg, y0, t)
-        return build_result(sc.name, c, p, t, Y, U, notes=reg.notes, context=reading_context(sc, reg))
+        Y, U = _run(c, p, reg, y0, t, run_with, advance if progress else None)
+        out = build_result(sc.name, c, p, t, Y, U, notes=reg.notes, context=reading_context(sc, reg))
+        out.scenario = scenario_data(given)  # the scenario as run: in the JSON, the CSV sidecar and to_xarray
+        return out
     results = {}
     for arm, arm_reg in arm_regs.items():
         arm_reg.base.update(hooks)
         notes = reg.notes + [n for n in arm_reg.notes if not (auto_history and "as its time average" in n)]
         arm_reg.notes = list(dict.fromkeys(notes))  # the shared interventions' notes once
-        Y, U = _run(c, p, arm_reg, y0, t)
+        Y, U = _run(c, p, arm_reg, y0, t, run_with, advance if progress else None)
+        done[0] += segment_count(arm_reg)
         results[arm] = build_result(
             f"{sc.name} [{arm}]", c, p, t, Y, U, notes=arm_reg.notes, context=reading_context(sc, arm_reg, arm)
         )
-    return Comparison(sc.name, results, {arm: spec.description for arm, spec in sc.arms.items()})
+    out = Comparison(sc.name, results, {arm: spec.description for arm, spec in sc.arms.items()})
+    out.scenario = scenario_data(given)
+    return out

@@ -1,0 +1,91 @@
+// lytes page: draws the plotly figures a response carries, and puts each one-line error next to its field.
+(function () {
+  "use strict";
+
+  function drawPlots(root) {
+    if (!window.Plotly) { return; }
+    root.querySelectorAll("script.lytes-figure").forEach(function (s) {
+      var fig = JSON.parse(s.textContent);
+      var div = document.getElementById(s.dataset.target);
+      if (!div) { return; }
+      window.Plotly.newPlot(div, fig.data, fig.layout, {responsive: true, displaylogo: false});
+      div.dataset.drawn = "1";
+    });
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll(".error-line").forEach(function (e) { e.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (e) { e.removeAttribute("aria-invalid"); });
+  }
+
+  function showErrors(root) {
+    var block = root.querySelector("script.lytes-errors");
+    if (!block) { return; }
+    var errors = JSON.parse(block.textContent);
+    var first = null;
+    Object.keys(errors).forEach(function (id) {
+      var line = document.getElementById("err-" + id) || document.getElementById("err-form");
+      if (line) { line.textContent = errors[id]; }
+      var input = document.getElementById(id);
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        var box = input.closest("details");
+        if (box) { box.open = true; }
+        first = first || input;
+      }
+    });
+    if (first) { first.focus(); }
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var form = e.detail.elt.closest ? e.detail.elt.closest("form") : null;
+    if (form) { clearErrors(form); }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var root = e.detail.target || document;
+    drawPlots(root);
+    showErrors(root);
+    if (root.id === "form-fields") {
+      var sel = document.getElementById("builtin");
+      var about = document.getElementById("builtin-about");
+      if (sel && about) { about.href = "/builtins/" + sel.value; }
+    }
+  });
+
+  document.addEventListener("htmx:responseError", function (e) {
+    var line = document.getElementById("err-form");
+    if (line) { line.textContent = "The server refused the request (" + e.detail.xhr.status + ")."; }
+  });
+
+  // downloads: post the scenario form and save the file; a refusal is shown in one line
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest ? e.target.closest("[data-download]") : null;
+    if (!button) { return; }
+    e.preventDefault();
+    var form = document.getElementById("scenario-form");
+    var line = document.getElementById("err-form");
+    line.textContent = "";
+    fetch(button.dataset.download, {method: "POST", body: new FormData(form)}).then(function (r) {
+      if (!r.ok) {
+        return r.json().then(function (j) { line.textContent = j.error || ("refused (" + r.status + ")"); });
+      }
+      var name = (r.headers.get("Content-Disposition") || "").split('filename="')[1] || "lytes";
+      return r.blob().then(function (blob) {
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = name.replace('"', "");
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+      });
+    });
+  });
+
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "builtin") {
+      var about = document.getElementById("builtin-about");
+      if (about) { about.href = "/builtins/" + e.target.value; }
+    }
+  });
+})();
