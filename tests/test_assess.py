@@ -18,6 +18,7 @@ CASES = [
     ("hypomagnesemia", {"labs": {"Mg": "1.2 mg/dL"}}, {"labs": NORMAL}),
     ("hypermagnesemia", {"labs": {"Mg": "3.0 mEq/L"}}, {"labs": NORMAL}),
     ("hypocalcemia", {"labs": {"iCa": "0.95 mmol/L"}}, {"labs": NORMAL}),
+    ("hypercalcemia", {"labs": {"Ca": "12 mg/dL"}}, {"labs": NORMAL}),
     ("hyponatremia", {"labs": {"Na": "128 mmol/L"}}, {"labs": NORMAL}),
     ("hypernatremia", {"labs": {"Na": "151 mmol/L"}}, {"labs": NORMAL}),
     ("check_magnesium", {"labs": {"K": "3.0 mmol/L"}}, {"labs": {"K": "3.0 mmol/L", "Mg": "0.8 mmol/L"}}),
@@ -233,3 +234,15 @@ def test_k_raising_drugs_are_named_and_an_esrd_patient_simulates_on_dialysis():
     arms = data["options"]["arms"]
     t = data["options"]["times_h"].index(4)
     assert arms["dialysis"]["K_serum"][t] < arms["no_treatment"]["K_serum"][t] - 0.3
+
+
+def _severity(assessment, code):
+    return next(f.severity for f in assessment.findings if f.code == code)
+
+
+def test_hypercalcaemia_is_graded_by_its_level():
+    # Minisola S et al. BMJ 2015;350:h2723: severe above 3.5 mmol/L total Ca
+    assert _severity(lytes.assess({"Ca": "2.9 mmol/L"}), "hypercalcemia") == "warn"
+    assert _severity(lytes.assess({"Ca": "3.8 mmol/L"}), "hypercalcemia") == "urgent"
+    assert _severity(lytes.assess({"iCa": "1.9 mmol/L"}), "hypercalcemia") == "urgent"
+    assert "hypercalcemia" not in {f.code for f in lytes.assess({"Ca": "2.4 mmol/L"}).findings}

@@ -140,3 +140,17 @@ def test_plot_marks_urgent_and_warn_findings_on_their_ion(mgso4, tmp_path):
     assert {series for series, *_ in marks} <= {"K_serum", "Mg_serum", "Ca_ionized", "Na_serum"}
     mgso4.plot(tmp_path / "run.png", marks=marks + [("no_such_series", 1.0, "x", "warn")])  # unknown: left out
     assert (tmp_path / "run.png").stat().st_size > 0
+
+
+def test_a_calcium_infusion_to_severe_hypercalcaemia_is_flagged_urgent():
+    # IV Ca 20 mmol/h for 4.4 h into a healthy adult: ionized Ca ~2.2 mmol/L (Minisola 2015: severe)
+    run = lytes.simulate(
+        {
+            "duration": "12 h",
+            "interventions": [
+                {"at": "0 h", "give": "Ca gluconate", "route": "iv", "rate": "20 mmol/h", "for": "4.4 h"}
+            ],
+        }
+    )
+    assert run["Ca_ionized"].max() > 1.8
+    assert by_code(lytes.findings(run))["hypercalcemia"].severity == "urgent"

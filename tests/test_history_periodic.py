@@ -78,3 +78,29 @@ def test_the_history_ends_with_real_doses_timed_into_t0():
     assert len(times) == int(HISTORY_DOSES_H / 12)
     rate = [ch for ch in history.changes if ch.input == "loop_oral"]
     assert rate and rate[0].t1 == pytest.approx(times[0])  # averaged before, real doses after
+
+
+def test_a_condition_in_both_the_patient_and_the_history_is_one_condition():
+    # vomiting on a 120 mmol/day Na diet is a living steady state; naming it in the history too must not double it
+    chronic = lytes.simulate(
+        {"duration": "1 d", "patient": {"conditions": ["vomiting"]}, "diet": {"Na": "120 mmol/day"}}
+    )
+    both = lytes.simulate(
+        {
+            "duration": "1 d",
+            "patient": {"conditions": ["vomiting"]},
+            "history": {"duration": "1 y", "diet": {"Na": "120 mmol/day"}, "conditions": ["vomiting"]},
+        }
+    )
+    assert abs(both["ECF_volume"][0] / chronic["ECF_volume"][0] - 1) < 0.01
+
+
+def test_a_history_no_one_lives_through_is_refused_in_one_line():
+    from lytes.errors import InputError
+
+    drained = {
+        "duration": "1 d",
+        "history": {"duration": "10 d", "diet": {"Na": "40 mmol/day"}, "conditions": ["vomiting", "diarrhea"]},
+    }
+    with pytest.raises(InputError, match="history.*cannot be lived through"):
+        lytes.simulate(drained)

@@ -219,3 +219,36 @@ def test_an_output_grid_too_fine_for_memory_is_refused_before_running(tmp_path):
     (tmp_path / "five_years.yaml").write_text("duration: 5 y\n")
     proc = _lytes(["run", "five_years.yaml", "--every", "1 min"], tmp_path)
     assert "every" in proc.stderr and "output points" in proc.stderr
+
+
+MORE_OPTION_ERRORS = {
+    "unknown_condition": (["assess", "--lab", "K=3 mmol/L", "--condition", "foo_bar"], "--condition: 'foo_bar'"),
+    "a_lab_twice": (["assess", "--lab", "K=2.9 mmol/L", "--lab", "K=6.5 mmol/L"], "given twice"),
+    "male_pregnancy": (["assess", "--lab", "K=3 mmol/L", "--sex", "male", "--condition", "pregnancy"], "--sex female"),
+    "plot_without_simulate": (["assess", "--lab", "K=3 mmol/L", "--plot", "x.png"], "--simulate"),
+    "population_name_too_long": (["population", "q" * 300], "SPEC"),
+    "long_unknown_command": (["x" * 20_000], "no such command"),
+    "long_case": (["validate", "--case", "y" * 20_000], "--case"),
+}
+
+
+@pytest.mark.parametrize("case", list(MORE_OPTION_ERRORS))
+def test_more_option_errors_are_one_short_line(case, tmp_path):
+    args, expected = MORE_OPTION_ERRORS[case]
+    proc = _lytes(args, tmp_path)
+    assert expected in proc.stderr and len(proc.stderr) < 1000, proc.stderr[:300]
+
+
+def test_a_pipe_nobody_writes_is_refused_not_waited_on(tmp_path, monkeypatch):
+    from lytes.scenario import load, schema
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(schema, "PIPE_WAIT_S", 0.3)
+    with pytest.raises(InputError, match="pipe written to"):
+        load(str(fifo))
+
+
+def test_a_device_is_refused(tmp_path):
+    proc = _lytes(["run", "/dev/zero"], tmp_path)
+    assert "regular YAML file" in proc.stderr

@@ -44,6 +44,7 @@ FLAG_BEYOND = {  # the finding that must be urgent somewhere in the run when a s
     ("Na_serum", "low"): "hyponatremia",
     ("Na_serum", "high"): "hypernatremia",
     ("Ca_ionized", "low"): "hypocalcemia",
+    ("Ca_ionized", "high"): "hypercalcemia",
 }
 
 

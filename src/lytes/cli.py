@@ -51,8 +51,17 @@ def _console():
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {_short_words(message)}", err=True)
     raise typer.Exit(2)
+
+
+def _short_words(message: str) -> str:
+    """Any one word of a message (a value echoed back) cut to about 80 characters: one readable line."""
+    import re
+
+    from .errors import shorten
+
+    return re.sub(r"\S{100,}", lambda m: shorten(m.group()), " ".join(str(message).split()))
 
 
 def _version(value: bool):
@@ -178,7 +187,8 @@ def run(
         step = parse(every, "--every", "h", "an interval such as '15min' or '1 h'") if every else None
         run_with = _engine_option(engine)
         loaded = load(scenario)
-        result = simulate(loaded, every=step, engine=run_with)
+        with _progress() as bar:  # a long run (thousands of dose events) shows its progress on a terminal
+            result = simulate(loaded, every=step, engine=run_with, progress=_long_run_bar(bar))
         result.scenario = scenario_data(loaded)  # the scenario as run, in the JSON and the CSV's metadata
     except InputError as exc:
         _fail(str(exc))
@@ -273,6 +283,29 @@ def export(
         f"{len(md.rate_rules)} rate rules, {len(md.events)} events, {len(exported.time_h) - 1} x "
         f"{exported.time_h[1] - exported.time_h[0]:g} h)"
     )
+
+
+def _is_file(text: str) -> bool:
+    """Whether a path names a file, without raising on names the file system refuses (too long, NUL)."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _long_run_bar(bar):
+    """A progress callback that shows a bar only for a run long enough to need one."""
+    from .simulation import LONG_RUN_SEGMENTS
+
+    shown = {}
+
+    def progress(done: int, total: int) -> None:
+        if total >= LONG_RUN_SEGMENTS:
+            if "bar" not in shown:
+                shown["bar"] = bar("simulating", "segments between dose and infusion events")
+            shown["bar"](done, total)
+
+    return progress
 
 
 def _rows(results) -> list[tuple[str, str]]:
@@ -483,7 +516,9 @@ def assess(
         if sex is not None and sex not in ("male", "female"):
             raise InputError("--sex", sex, "male or female")
         meds = _check_meds(med or [])
-        conditions = [c.lower() for c in (condition or [])]
+        conditions = _check_conditions(condition or [], sex)
+        if plot is not None and not simulate_options:
+            raise InputError("--plot", str(plot), "--simulate with it (the plot is of the simulated options)")
         clinical = {"reflexes": reflexes, "resp_rate": resp_rate, "ecg": ecg, "urine_output": urine_output}
         clinical |= {"dialysis": dialysis, "weight": None if weight is None else weight_kg}
         result = read(
@@ -546,7 +581,31 @@ def _pairs(items: list[str], field: str) -> dict[str, str]:
         if "=" not in item:
             raise InputError(field, item, "NAME=VALUE UNIT, e.g. 'K=2.9 mmol/L'")
         name, value = item.split("=", 1)
+        if name.strip() in out:
+            raise InputError(field, item, f"each name once ({name.strip()} is given twice)")
         out[name.strip()] = value.strip()
+    return out
+
+
+def _check_conditions(items: list[str], sex: str | None) -> list[str]:
+    """Conditions as lytes names them (scenario vocabulary), refused in one line with the closest name otherwise."""
+    import difflib
+
+    from .errors import InputError
+    from .scenario.regimen import conditions as table
+
+    known = table()
+    out = []
+    for item in items:
+        name = item.strip().lower().replace("-", "_").replace(" ", "_")
+        name = {"diarrhoea": "diarrhea", "pre_eclampsia": "preeclampsia", "pregnant": "pregnancy"}.get(name, name)
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise InputError("--condition", item, f"one of {', '.join(known)}{hint}")
+        if name in ("pregnancy", "preeclampsia") and sex == "male":
+            raise InputError("--condition", item, "pregnancy only with --sex female")
+        out.append(name)
     return out
 
 
@@ -922,12 +981,12 @@ def _progress():
         *columns, TimeRemainingColumn(), console=console, transient=True, disable=not console.is_terminal
     ) as shown:
 
-        def bar(description: str):
+        def bar(description: str, unit: str = "runs"):
             tasks: list = []  # the bar appears with its first update, so bars stack in the order work starts
 
             def update(done: int, total: int) -> None:
                 if not tasks:
-                    tasks.append(shown.add_task(f"{description} (runs)", total=total))
+                    tasks.append(shown.add_task(f"{description} ({unit})", total=total))
                 shown.update(tasks[0], completed=done, total=total)
 
             return update
@@ -1101,7 +1160,7 @@ def population(
     try:
         _check_output(csv, "--csv", (".csv",))
         _check_output(plot, "--plot", (".png", ".pdf", ".svg"))
-        if spec not in population_names() and not Path(spec).is_file():
+        if spec not in population_names() and not _is_file(spec):
             raise InputError(
                 "SPEC", spec, f"a population spec YAML file or a built-in population ({', '.join(population_names())})"
             )
@@ -1295,7 +1354,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except usage as exc:
-        typer.echo(f"error: {_usage_line(exc)}", err=True)
+        typer.echo(f"error: {_short_words(_usage_line(exc))}", err=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

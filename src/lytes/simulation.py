@@ -36,10 +36,13 @@ def _every_hours(every) -> float | None:
 
 
 def _grid(duration: float, every: float | None) -> np.ndarray:
+    if duration < 1 / 60 - 1e-12:
+        raise InputError("duration", f"{duration * 3600:.3g} s", "a run of at least 1 min")
     if every is None:
-        every = 0.25 if duration <= 14 * 24 else max(0.25, duration / 4000)
+        every = min(0.25, duration) if duration <= 14 * 24 else max(0.25, duration / 4000)
     if not 1 / 60 <= every <= duration:
-        raise InputError("every", f"{every} h", "an output interval from 1 min up to the scenario's duration")
+        shown = f"{every * 3600:.3g} s" if every < 1 / 60 else f"{every:g} h"
+        raise InputError("every", shown, "an output interval from 1 min up to the scenario's duration")
     n = int(np.floor(duration / every + 1e-9))
     if n > MAX_OUTPUT_POINTS:  # bounded memory: ~60 series per point and arm
         raise InputError(
@@ -198,9 +201,34 @@ def _lead_in(sc, reg: Regimen) -> Regimen:
     return lead
 
 
+ECF_FLOOR = 0.6  # of the state a history starts from: a patient who loses 40 % of their ECF volume is in shock
+
+
 def _run_before(c: Compiled, p: np.ndarray, pre: Regimen, y: np.ndarray) -> np.ndarray:
-    """Run a history (or lead-in) from ``y``; its end is the state at t = 0, running totals restarted."""
-    Y, _ = _run(c, p, pre, y, np.array([0.0, pre.duration]))
+    """Run a history (or lead-in) from ``y``; its end is the state at t = 0, running totals restarted. A history
+    the patient would not live through is refused in one line (the solver failing, or the ECF volume draining)."""
+    from .engine.scipy_engine import IntegrationError
+
+    days = f"{pre.duration / 24:g} days"
+    try:
+        Y, _ = _run(c, p, pre, y, np.array([0.0, pre.duration]))
+    except IntegrationError as exc:
+        raise InputError(
+            "history",
+            days,
+            "",
+            "cannot be lived through: it drives the patient beyond the states the model can follow (losses beyond "
+            "intake for months, or doses far outside practice); shorten it, or lessen the losses or doses",
+        ) from exc
+    volume = [float(state[c.index["V_ecf"]]) for state in (y, Y[:, -1])]
+    if volume[1] < ECF_FLOOR * volume[0]:
+        raise InputError(
+            "history",
+            days,
+            "",
+            f"cannot be lived through: the ECF volume drains from {volume[0]:.1f} to {volume[1]:.1f} L by its end "
+            "(Na losses beyond intake and the kidney's floor); shorten it, give more Na, or lessen the losses",
+        )
     y = Y[:, -1].copy()
     for i, role in enumerate(c.layout.state_roles):
         if role in ACCUMULATORS:
@@ -248,7 +276,11 @@ def _next_aim(aim: dict, serum: dict, targets: dict, last: tuple | None) -> dict
 
 # serum values (mmol/L) beyond which a computed chronic state is no living patient's (wider than the labs' range:
 # a chronic state the scenario's conditions create may be extreme, but not beyond life)
-CHRONIC_RANGE = {"K": (1.0, 10.0), "Mg": (0.05, 10.0), "Ca": (0.75, 5.0)}
+CHRONIC_RANGE = {
+    "K": (1.0, 10.0),
+    "Mg": (0.05, 10.0),
+    "Ca": (0.75, 4.0),
+}  # total Ca 4: ionized ~2, beyond a living chronic state
 
 
 def _check_living(sc, reg: Regimen, serum: dict[str, float]) -> None:

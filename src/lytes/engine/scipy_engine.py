@@ -59,9 +59,9 @@ def integrate(
         last = k == len(segments) - 1
         mask = (t_eval >= seg.t0) & ((t_eval <= seg.t1) if last else (t_eval < seg.t1))
         inside = t_eval[mask]
-        if seg.t1 > seg.t0:
+        eps = 1e-9 * max(1.0, seg.t1)
+        if seg.t1 - seg.t0 > eps:  # a piece shorter than a hair (a dose at 1e-200 h) is an instant: its jumps only
             # output times within a hair of the segment's ends are taken at the ends (odeint needs distinct times)
-            eps = 1e-9 * max(1.0, seg.t1)
             interior = inside[(inside > seg.t0 + eps) & (inside < seg.t1 - eps)]
             times = np.concatenate(([seg.t0], interior, [seg.t1]))
             sol, info = _odeint(c, y, times, (p_arg, seg.u if c.arrays else seg.u.tolist()), rtol, atol, seg.t1)

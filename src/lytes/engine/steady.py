@@ -154,9 +154,9 @@ def _settle(c: Compiled, p: np.ndarray, u: np.ndarray, y: np.ndarray) -> np.ndar
             return found
         best_norm = min(best_norm, residual_norm(c, p, u, y))
     raise SteadyStateError(
-        "no steady state for these inputs: the patient does not settle "
+        "no steady state for these inputs: the patient does not settle"
         + (
-            f"(after 40 years a state still changes by {best_norm:.1e} of itself per hour)"
+            f" (after 40 years a state still changes by {best_norm:.1e} of itself per hour)"
             if np.isfinite(best_norm)
             else ""
         )

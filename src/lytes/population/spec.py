@@ -58,6 +58,9 @@ FIXED_BY_DEFAULT = {
     "Cl_o_ref": "taken as constant in the model",
     "Mg_DCT_splay": "the curvature of a smooth switch, not physiology",
     "Em_ref": "bound to the K Nernst potential of K_o_ref and K_i_ref, above which it must lie (it follows them)",
+    "K_o_ref": "the reference serum K, with K_i_ref bound to Em_ref (the Nernst potential must stay below it); a "
+    "patient's own serum K is a covariate (labs.K)",
+    "K_i_ref": "the reference cell K, bound to Em_ref through the K Nernst potential with K_o_ref",
 }
 # a bounded share: varied on the log-odds scale, so it stays between 0 and 1 (the smaller of p and 1 - p varies by
 # about the CV); every other parameter is varied lognormally (median the table value), keeping its sign

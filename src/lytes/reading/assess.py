@@ -397,6 +397,17 @@ def assess_values(
         add(
             _finding("hypocalcemia", "urgent" if severe else "warn", level, f"{what} {value:.2f} mmol/L: hypocalcaemia")
         )
+    high_ca = (ica is not None and ica > 1.35) or (ica is None and ca is not None and ca > 2.6)
+    if high_ca:
+        level = {"iCa": ica} if ica is not None else {"Ca": ca}
+        severe = (ica is not None and ica >= 1.8) or (ica is None and ca >= 3.5)
+        name, value = next(iter(level.items()))
+        what = "ionized Ca" if name == "iCa" else "total Ca"
+        add(
+            _finding(
+                "hypercalcemia", "urgent" if severe else "warn", level, f"{what} {value:.2f} mmol/L: hypercalcaemia"
+            )
+        )
     if na is not None and na < 135:
         add(_finding("hyponatremia", "urgent" if na < 125 else "warn", {"Na": na}, f"Na {na:.0f} mmol/L"))
     if na is not None and na > 145:

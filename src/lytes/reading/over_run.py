@@ -33,6 +33,7 @@ PANEL = {
     "mg_toxicity": "Mg_serum",
     "hypermagnesemia_renal_risk": "Mg_serum",
     "hypocalcemia": "Ca_ionized",
+    "hypercalcemia": "Ca_ionized",
     "hyponatremia": "Na_serum",
     "hypernatremia": "Na_serum",
 }

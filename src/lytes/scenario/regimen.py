@@ -180,13 +180,21 @@ def _patient(scenario: Scenario) -> Patient:
     )
 
 
+def _condition_name(item) -> str:
+    return str(item if isinstance(item, str) else dict(item).get("condition", "")).lower()
+
+
 def _apply_conditions(reg: Regimen, items, where: str, t0: float = 0.0) -> None:
     """Condition factors multiply into ``reg.base``; losses add; AKI becomes a timed GFR change."""
     table = conditions()
+    seen: set[str] = set()
     for i, item in enumerate(items):
         spec = {"condition": item} if isinstance(item, str) else dict(item)
         name = str(spec.pop("condition", "")).lower()
         here = f"{where}[{i}]"
+        if name in seen:
+            raise InputError(here, name, "each condition once (its severity is in its own keys)")
+        seen.add(name)
         if name not in table:
             raise InputError(here, name or item, f"one of {', '.join(table)}" + _closest(name, table))
         data = table[name]
@@ -636,7 +644,10 @@ def compile_history(scenario: Scenario, doses_for: float = HISTORY_DOSES_H) -> R
         ),
         duration_text=history.duration,
     )
-    _apply_conditions(reg, history.conditions, "history.conditions")
+    # a condition the patient already has is the same condition during the history, not a second dose of it
+    has = {_condition_name(c) for c in scenario.patient.conditions}
+    extra = [c for c in history.conditions if _condition_name(c) not in has]
+    _apply_conditions(reg, extra, "history.conditions")
     for i, med in enumerate(history.medications):
         here = f"history.medications[{i}]"
         use_member(reg, _medication(med, here)[0], here)

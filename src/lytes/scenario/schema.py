@@ -135,9 +135,17 @@ class Scenario(_Strict):
 
 def _read_yaml(p: Path) -> Any:
     """The data of a scenario file, refused before it is built if it is too big, binary or an alias bomb."""
+    import stat
+
     try:
-        with p.open("rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+        mode = p.stat().st_mode
+        if stat.S_ISFIFO(mode):  # a pipe (e.g. `lytes run <(...)`) is read if it is written to within seconds
+            raw = _read_pipe(p)
+        elif not stat.S_ISREG(mode):  # a device or a folder would never end or cannot be read
+            raise InputError("scenario", str(p), "a regular YAML file (not a device or a folder)")
+        else:
+            with p.open("rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise InputError("scenario", str(p), f"a readable YAML file ({exc.strerror})") from None
     if len(raw) > MAX_FILE_BYTES:
@@ -149,6 +157,36 @@ def _read_yaml(p: Path) -> Any:
             "scenario", str(p), f"a UTF-8 text file (byte 0x{raw[exc.start]:02x} at position {exc.start} is not UTF-8)"
         ) from None
     return parse_yaml_text(text, "scenario", str(p), "a UTF-8 text file")
+
+
+PIPE_WAIT_S = 10.0
+
+
+def _read_pipe(p: Path) -> bytes:
+    """A named pipe's bytes, up to the file limit; refused in one line if nothing is written within PIPE_WAIT_S."""
+    import os
+    import select
+    import time
+
+    fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
+    chunks, size, deadline = [], 0, time.monotonic() + PIPE_WAIT_S
+    try:
+        while size <= MAX_FILE_BYTES:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(left, 0))
+            if not ready:
+                raise InputError("scenario", str(p), f"a pipe written to within {PIPE_WAIT_S:g} s (nothing came)")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                if chunks or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.05)  # no writer yet (a FIFO opened before its writer)
+                continue
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def parse_yaml_text(text: str, field: str = "scenario", shown: str = "the text", kind: str = "YAML text") -> Any:
