@@ -25,6 +25,8 @@ _ALIASES = {
     "y": "year",
     "yr": "year",
     "d": "day",
+    "wk": "week",
+    "wks": "week",
 }
 
 

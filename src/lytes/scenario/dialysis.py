@@ -24,6 +24,7 @@ Heguilen RM et al. Nephrol Dial Transplant 2005;20:591 (dialysate bicarbonate: f
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
@@ -73,6 +74,8 @@ def _time(text, where: str) -> float:
 
 
 def _fluid(given: dict | None, defaults: dict[str, str], where: str, notes: list[str], lows=None) -> dict[str, float]:
+    from .regimen import _per_ion  # mmol/L, mEq/L or mg/dL of the element, as labs are written
+
     given = given or {}
     out = {}
     for key in given:
@@ -83,7 +86,9 @@ def _fluid(given: dict | None, defaults: dict[str, str], where: str, notes: list
             parse(given[key], f"{where}.{key}", "mmol/L", "a concentration in mmol/L")
             notes.append(f"{where}.{key}: {NOTED_ONLY[key]}")
     for ion, text in defaults.items():
-        value = parse(given.get(ion, text), f"{where}.{ion}", "mmol/L", "a concentration in mmol/L")
+        value = _per_ion(
+            given.get(ion, text), f"{where}.{ion}", ion, "mmol/L", "a concentration in mmol/L, mEq/L or mg/dL"
+        )
         low, high = (lows or {}).get(ion, (0.0, 200.0))
         if not low <= value <= high:
             raise InputError(f"{where}.{ion}", given.get(ion), f"a concentration from {low:g} to {high:g} mmol/L")
@@ -168,7 +173,7 @@ def _weekday(text, where: str) -> str:
     return "Mon" if text is None else _day(text, f"{where}.start_day", "the weekday of t = 0, one")
 
 
-def prescribe(iv: InterventionSpec, where: str, start: float, duration: float) -> Prescription:
+def prescribe(iv: InterventionSpec, where: str, start: float, duration: float, weight_kg: float = 70.0) -> Prescription:
     """The prescription an event describes (checked; times in h from t = 0)."""
     kind = iv.event.lower()
     notes: list[str] = []
@@ -200,7 +205,12 @@ def prescribe(iv: InterventionSpec, where: str, start: float, duration: float) -
         return Prescription(kind, sessions, clearance, fluid, ULTRAFILTRATION[kind], standing, share, notes)
     # crrt
     _unused(iv, where, kind, ("days", "every", "times", "until", "start_day", "dialysate", "blood_flow"))
-    clearance = parse(iv.effluent or "2 L/h", f"{where}.effluent", "L/h", "an effluent rate, e.g. '2 L/h'")
+    effluent = iv.effluent or "2 L/h"
+    if isinstance(effluent, str) and re.search(r"/\s*kg\s*/\s*h", effluent):  # the prescribed dose, e.g. 25 mL/kg/h
+        per_kg = parse(effluent.replace("/kg", ""), f"{where}.effluent", "L/h", "an effluent dose, e.g. '25 mL/kg/h'")
+        clearance = per_kg * weight_kg
+    else:
+        clearance = parse(effluent, f"{where}.effluent", "L/h", "an effluent rate, e.g. '2 L/h' or '25 mL/kg/h'")
     if not 0.2 <= clearance <= 10:
         raise InputError(f"{where}.effluent", iv.effluent, "an effluent rate from 0.2 to 10 L/h")
     fluid = _fluid(iv.fluid, CRRT_FLUID, f"{where}.fluid", notes, {"K": (0, 5), "Mg": (0, 2)})
@@ -254,7 +264,7 @@ def chronic_from_history(reg, items: list[InterventionSpec], where: str) -> None
     for i, iv in enumerate(items):
         if standing_in([iv]):
             here = f"{where}[{i}]"
-            rx = prescribe(iv, here, _time(iv.at, f"{here}.at"), 168.0)
+            rx = prescribe(iv, here, _time(iv.at, f"{here}.at"), 168.0, reg.patient.weight_kg)
             values = {"dialysis_clearance": rx.clearance, "ultrafiltration_rate_constant": rx.ultrafiltration}
             values.update({f"dialysate_{ion}": c for ion, c in rx.fluid.items()})
             _standing(reg, rx, values, Change)
@@ -266,7 +276,7 @@ def add_dialysis(reg, iv: InterventionSpec, where: str, start: float, sessions: 
     outside its sessions from t = 0."""
     from .regimen import Change
 
-    rx = prescribe(iv, where, start, reg.duration)
+    rx = prescribe(iv, where, start, reg.duration, reg.patient.weight_kg)
     for t0, t1 in rx.sessions:
         for other_start, other_end, other_where in sessions:
             if t0 < other_end and other_start < t1:
