@@ -52,14 +52,28 @@ def split(text: str, field: str) -> tuple[float, str]:
 def parse(text: str, field: str, to: str, allowed: str | None = None) -> float:
     """Parse a quantity and convert it to unit ``to``; the error names the field, the value and what is allowed."""
     number, unit = split(text, field)
+    factor = _factor(unit, to)
+    if factor is None:
+        raise InputError(field, text, allowed or f"a quantity convertible to {to}")
+    scale, offset = factor
+    return number * scale + offset
+
+
+@functools.lru_cache(maxsize=4096)
+def _factor(unit: str, to: str) -> tuple[float, float] | None:
+    """(scale, offset) taking a number in ``unit`` to ``to`` (pint parses each pair once: a population re-reads the
+    same few units thousands of times); None when they do not convert."""
     ureg = registry()
     try:
-        quantity = ureg.Quantity(number, ureg.parse_units(unit))
-        return float(quantity.to(to).magnitude)
+        zero = float(ureg.Quantity(0.0, ureg.parse_units(unit)).to(to).magnitude)
+        one = float(ureg.Quantity(1.0, ureg.parse_units(unit)).to(to).magnitude)
     except Exception:  # pint raises several kinds; all mean the unit does not fit
-        raise InputError(field, text, allowed or f"a quantity convertible to {to}") from None
+        return None
+    return one - zero, zero
 
 
 def convert(value: float, unit: str, to: str) -> float:
-    ureg = registry()
-    return float(ureg.Quantity(value, ureg.parse_units(unit)).to(to).magnitude)
+    factor = _factor(unit, to)
+    if factor is None:
+        raise ValueError(f"{unit} does not convert to {to}")
+    return value * factor[0] + factor[1]

@@ -70,15 +70,15 @@ def integrate(
                     f"the simulated patient left the range the model can follow between t = {seg.t0:.4g} h and "
                     f"{seg.t1:.4g} h; the regimen is far outside clinical practice (lower the doses or rates given by then)"
                 )
-            rows = []
-            for t in inside:
-                if t <= seg.t0 + eps:
-                    rows.append(before)
-                elif t >= seg.t1 - eps:
-                    rows.append(sol[-1])
-                else:
-                    rows.append(sol[1 + int(np.searchsorted(interior, t))])
-            states_out = np.array(rows).T if rows else None
+            states_out = None
+            if len(inside):  # each output time: the state before the jumps, at the end, or odeint's interior row
+                start, end = inside <= seg.t0 + eps, inside >= seg.t1 - eps
+                middle = ~(start | end)
+                rows = np.empty((len(inside), c.n))
+                rows[start] = before
+                rows[end] = sol[-1]
+                rows[middle] = sol[1 + np.searchsorted(interior, inside[middle])]
+                states_out = rows.T
             y = sol[-1].copy()
         else:
             states_out = np.repeat(before[:, None], len(inside), axis=1) if len(inside) else None
