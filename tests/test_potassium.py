@@ -69,3 +69,20 @@ def test_k_given_as_meq_or_grams_of_kcl_is_the_same_dose():
     a = lytes.simulate(scenario("3 h", interventions=[give("0 h", "KCl", "oral", dose="20 mEq")]))
     b = lytes.simulate(scenario("3 h", interventions=[give("0 h", "KCl", "oral", dose="1.491 g")]))  # 20 mEq = 1.49 g
     assert np.allclose(a["K_serum"], b["K_serum"], atol=1e-3)
+
+
+def test_labs_that_would_empty_the_cells_are_said_or_refused():
+    # K-depleted human muscle keeps cell K ~100-120 mmol/L (Clausen 1998): a fitted state far below says so in the
+    # run's notes, and one that would take over half the body's K is refused in one line with what would reach it
+    from lytes.errors import InputError
+
+    def run(labs):
+        return lytes.simulate(
+            {"duration": "6 h", "patient": {"labs": labs}, "medications": [{"drug": "omeprazole", "dose": "40 mg"}]}
+        )
+
+    deep = run({"K": "2.0 mmol/L"})
+    if deep["K_cell"][0] < 100:
+        assert any("cell K" in note for note in deep.notes)
+    with pytest.raises(InputError, match="what would reach it"):
+        run({"K": "2.8 mmol/L", "Mg": "0.15 mmol/L"})

@@ -154,6 +154,16 @@ def _run(c: Compiled, p: np.ndarray, reg: Regimen, y0: np.ndarray, t: np.ndarray
     return engine(c, p, y0, segments(c, reg, u0), t)
 
 
+def _run_or_say(c, p, reg, y0, t, engine, progress, name: str):
+    """The run, or the library's one-line input error when the solver cannot follow the scenario (it says when)."""
+    from .engine.scipy_engine import IntegrationError
+
+    try:
+        return _run(c, p, reg, y0, t, engine, progress)
+    except IntegrationError as exc:
+        raise InputError("scenario", name, "", f"cannot be simulated: {exc}") from exc
+
+
 ENGINES = ("scipy", "roadrunner")
 
 
@@ -374,7 +384,37 @@ def _initial_state(c: Compiled, p: np.ndarray, sc, reg: Regimen) -> np.ndarray:
                 "labs matched in the medications' periodic steady state, just before the dose due at t = 0 "
                 f"(the last {pre.duration / 24:.0f} days before t = 0 run the real doses)"
             )
+    _check_cells(c, p, y, baseline_inputs(c, reg), targets, reg)
     return y
+
+
+# mmol/L of cell K: K-depleted human muscle keeps ~100-120 (Clausen T. Physiol Rev 1998;78:61); a fitted state below
+# CELL_K_NOTE is said in the run's notes (lytes' cells lose more K at low serum K than muscle biopsies show), and one
+# below CELL_K_FLOOR (over half the body's K gone) is refused: no living patient is known there
+CELL_K_NOTE = 100.0
+CELL_K_FLOOR = 45.0
+
+
+def _check_cells(c: Compiled, p: np.ndarray, y: np.ndarray, u: np.ndarray, targets: dict[str, float], reg) -> None:
+    """The state the labs were fitted to must be one a living patient can have in their cells too."""
+    a = dict(zip(c.layout.outputs, c.algebraic(y[:, None], p, u[:, None])))
+    cell_k = float(a["K_i"][0])
+    if CELL_K_FLOOR <= cell_k < CELL_K_NOTE:
+        reg.notes.append(
+            f"matching these labs leaves cell K at {cell_k:.0f} mmol/L, below the ~100-120 of K-depleted human muscle "
+            "(Clausen 1998): lytes' cells lose more K at low serum K than biopsies show, so read the depth of the "
+            "deficit and the K needed to refill it as upper estimates"
+        )
+    if cell_k < CELL_K_FLOOR:
+        shown = ", ".join(f"{ion} {value:.3g}" for ion, value in targets.items())
+        raise InputError(
+            "patient.labs",
+            f"{shown} mmol/L",
+            "",
+            f"cannot be started faithfully: matching them would leave cell K at {cell_k:.0f} mmol/L (normal ~135; "
+            "K-depleted muscle keeps ~100-120), over half the body's K gone, beyond what lytes represents; what would "
+            "reach it: the labs after partial repletion, or the history that led to them",
+        )
 
 
 def reading_context(sc, reg: Regimen, arm: str | None = None) -> dict:
@@ -478,7 +518,7 @@ def simulate(
         progress(done[0] + k, total)
 
     if not sc.arms:
-        Y, U = _run(c, p, reg, y0, t, run_with, advance if progress else None)
+        Y, U = _run_or_say(c, p, reg, y0, t, run_with, advance if progress else None, sc.name)
         out = build_result(sc.name, c, p, t, Y, U, notes=reg.notes, context=reading_context(sc, reg))
         out.scenario = scenario_data(given)  # the scenario as run: in the JSON, the CSV sidecar and to_xarray
         return out
@@ -487,7 +527,7 @@ def simulate(
         arm_reg.base.update(hooks)
         notes = reg.notes + [n for n in arm_reg.notes if not (auto_history and "as its time average" in n)]
         arm_reg.notes = list(dict.fromkeys(notes))  # the shared interventions' notes once
-        Y, U = _run(c, p, arm_reg, y0, t, run_with, advance if progress else None)
+        Y, U = _run_or_say(c, p, arm_reg, y0, t, run_with, advance if progress else None, f"{sc.name} [{arm}]")
         done[0] += segment_count(arm_reg)
         results[arm] = build_result(
             f"{sc.name} [{arm}]", c, p, t, Y, U, notes=arm_reg.notes, context=reading_context(sc, arm_reg, arm)

@@ -167,8 +167,9 @@ def run_chunk(plan: Plan, seed: int, indices) -> Chunk:
             pregnant.append(any(c in ("pregnancy", "preeclampsia") for c in first.context.get("conditions", ())))
             if not np.isfinite(values[:, :, j]).all():
                 raise RuntimeError("a result value is not finite")
-        except InputError as exc:
-            status[j], message = INPUT_ERROR, str(exc)
+        except InputError as exc:  # the solver's failure comes as an input error caused by a RuntimeError
+            solver = isinstance(exc.__cause__, RuntimeError)
+            status[j], message = (INTEGRATION_ERROR if solver else INPUT_ERROR), str(exc)
         except Exception as exc:  # noqa: BLE001 - the solver's failures of one patient are counted, never raised
             status[j], message = INTEGRATION_ERROR, f"{type(exc).__name__}: {exc}"
         if status[j] != OK:
