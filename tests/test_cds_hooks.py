@@ -1,5 +1,5 @@
 """The CDS Hooks service: discovery, patient-view cards from prefetched FHIR R4 resources, and order-select for IV
-MgSO4 or KCl with the simulated course in the card (CDS Hooks 2.0: summary <= 140 characters, indicator, source)."""
+MgSO4 or KCl with the simulated course in the card (CDS Hooks 2.0: summary < 140 characters, indicator, source)."""
 
 import warnings
 
@@ -66,7 +66,7 @@ def request(hook: str, labs=(), meds=(), conditions=(), context=None) -> dict:
 
 def check_card(card: dict) -> None:
     """The CDS Hooks 2.0 required fields of a card (uuid is optional, but given here, and unique)."""
-    assert isinstance(card["summary"], str) and 0 < len(card["summary"]) <= 140
+    assert isinstance(card["summary"], str) and 0 < len(card["summary"]) < 140  # "fewer than 140 characters"
     assert card["indicator"] in ("info", "warning", "critical")
     assert isinstance(card["source"], dict) and card["source"]["label"]
     assert NOTICE in card["detail"]
@@ -146,7 +146,8 @@ def test_order_select_iv_mgso4_gives_the_simulated_course(client):
         ],
     )
     context = {"selections": ["MedicationRequest/draft1"], "draftOrders": bundle(order)}
-    r = client.post("/cds-services/lytes-electrolytes", json=request("order-select", labs, context=context))
+    url = "/cds-services/lytes-electrolytes-order-select"
+    r = client.post(url, json=request("order-select", labs, context=context))
     assert r.status_code == 200
     cards = r.json()["cards"]
     assert cards
@@ -170,13 +171,17 @@ def test_order_select_without_a_dose_says_what_it_assumed(client):
 def test_order_select_of_another_drug_gives_no_simulation(client):
     order = med("Amoxicillin 500 mg", rid="d3", status="draft")
     context = {"selections": ["MedicationRequest/d3"], "draftOrders": bundle(order)}
-    r = client.post("/cds-services/lytes-electrolytes", json=request("order-select", context=context))
+    r = client.post("/cds-services/lytes-electrolytes-order-select", json=request("order-select", context=context))
     assert r.json() == {"cards": []}
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"hook": "encounter-start", "context": {}}, "hook"), ({"hook": "patient-view", "prefetch": [1]}, "prefetch")],
+    [
+        ({"hook": "encounter-start", "context": {}}, "hook"),
+        ({"hook": "patient-view", "prefetch": [1]}, "prefetch"),
+        (request("order-select"), "hook"),  # each service answers only its own hook
+    ],
 )
 def test_bad_requests_are_one_line_4xx(client, body, field):
     r = client.post("/cds-services/lytes-electrolytes", json=body)
@@ -187,3 +192,122 @@ def test_bad_requests_are_one_line_4xx(client, body, field):
 def test_unknown_service_is_404(client):
     r = client.post("/cds-services/other", json={"hook": "patient-view"})
     assert r.status_code == 404 and "service" in r.json()["error"]
+
+
+def test_each_service_answers_only_its_own_hook(client):
+    r = client.post("/cds-services/lytes-electrolytes-order-select", json=request("patient-view"))
+    assert r.status_code == 422 and r.json()["field"] == "hook" and "order-select" in r.json()["error"]
+    r = client.post("/cds-services/lytes-electrolytes", json=request("order-select"))
+    assert r.status_code == 422 and r.json()["field"] == "hook" and "patient-view" in r.json()["error"]
+
+
+def test_summary_is_cut_below_140_characters():
+    from lytes.web.cds import _card
+
+    for n in (138, 139, 140, 141, 400):
+        card = _card("x" * n, "info", "detail", "http://h/")
+        assert len(card["summary"]) < 140
+        assert card["summary"] == "x" * n or card["summary"].endswith("…")
+
+
+def unitless(code: str, value) -> dict:
+    o = obs(code, 1.0, "mmol/L")
+    o["valueQuantity"] = {"value": value}
+    return o
+
+
+def summaries(r) -> str:
+    return " | ".join(c["summary"] for c in r.json()["cards"])
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        (unitless("2601-3", 0.4), "Mg observation of 2024-05-01: without a unit"),
+        (obs("2601-3", -0.4, "mmol/L"), "Mg observation of 2024-05-01 '-0.4 mmol/L'"),
+        (obs("2601-3", 1e308, "mmol/L"), "Mg observation of 2024-05-01 '1e+308 mmol/L'"),
+        (
+            {k: v for k, v in obs("2601-3", 0, "").items() if k != "valueQuantity"} | {"valueString": ">7.0"},
+            "Mg observation of 2024-05-01: '>7.0' is not a number with a unit",
+        ),
+    ],
+)
+def test_one_unreadable_observation_is_skipped_and_named(client, bad, said):
+    labs = [obs("2823-3", 6.4, "mmol/L"), obs("98979-8", 8, "mL/min/{1.73_m2}"), bad]
+    r = client.post("/cds-services/lytes-electrolytes", json=request("patient-view", labs))
+    assert r.status_code == 200, r.text
+    cards = r.json()["cards"]
+    for card in cards:
+        check_card(card)
+    assert any("hyperkal" in c["summary"].lower() for c in cards)  # the K card is still there
+    info = [c for c in cards if c["indicator"] == "info" and "not read" in c["detail"]]
+    assert len(info) == 1 and said in info[0]["detail"]
+    assert "Mg" in info[0]["summary"]
+    if "without a unit" in said:
+        assert "Mg observation without a unit" in info[0]["summary"]
+
+
+def test_value_string_with_a_unit_is_read(client):
+    k = {k: v for k, v in obs("2823-3", 0, "").items() if k != "valueQuantity"} | {"valueString": "6.4 mmol/L"}
+    r = client.post("/cds-services/lytes-electrolytes", json=request("patient-view", [k]))
+    assert r.status_code == 200
+    assert "6.4" in summaries(r) and "not read" not in r.text
+
+
+@pytest.mark.parametrize(
+    ("prefetch", "key"),
+    [
+        (None, "patient"),
+        ({}, "patient"),
+        ({"patient": PATIENT, "labs": None, "medications": bundle(), "conditions": bundle()}, "labs"),
+        (
+            {
+                "patient": PATIENT,
+                "labs": {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]},
+                "medications": bundle(),
+                "conditions": bundle(),
+            },
+            "labs",
+        ),
+    ],
+)
+def test_missing_prefetch_is_412_naming_the_key(client, prefetch, key):
+    body = request("patient-view")
+    if prefetch is None:
+        body.pop("prefetch")
+    else:
+        body["prefetch"] = prefetch
+    r = client.post("/cds-services/lytes-electrolytes", json=body)
+    assert r.status_code == 412, r.text
+    assert r.json()["field"] == f"prefetch.{key}" and repr(key) in r.json()["error"]
+
+
+def test_prefetch_without_labs_says_so(client):
+    r = client.post("/cds-services/lytes-electrolytes", json=request("patient-view"))
+    assert r.status_code == 200
+    (card,) = r.json()["cards"]
+    check_card(card)
+    assert card["indicator"] == "info" and "no K, Mg, Ca or creatinine observations were read" in card["summary"]
+
+
+def test_drug_causes_are_named_and_unknown_drugs_noted(client):
+    labs = [obs("2601-3", 0.45, "mmol/L"), obs("2823-3", 4.1, "mmol/L")]
+    meds = [med("Omeprazole 20 mg capsule"), med("Xyzzyzumab 5 mg", rid="m2")]
+    cards = client.post("/cds-services/lytes-electrolytes", json=request("patient-view", labs, meds)).json()["cards"]
+    low_mg = next(c for c in cards if "hypomagnes" in c["summary"].lower())
+    assert "omeprazole" in low_mg["detail"].lower()
+    assert any("not recognised: Xyzzyzumab" in c["summary"] for c in cards)
+    # high K on spironolactone: the K card names it
+    labs = [obs("2823-3", 6.2, "mmol/L"), obs("98979-8", 40, "mL/min/{1.73_m2}")]
+    cards = client.post(
+        "/cds-services/lytes-electrolytes", json=request("patient-view", labs, [med("Spironolactone 25 mg")])
+    ).json()["cards"]
+    high_k = next(c for c in cards if c["summary"].lower().endswith("hyperkalaemia"))
+    assert "spironolactone" in high_k["detail"].lower()
+    # a loop diuretic with low K
+    labs = [obs("2823-3", 3.0, "mmol/L")]
+    cards = client.post(
+        "/cds-services/lytes-electrolytes", json=request("patient-view", labs, [med("Furosemide 40 mg tablet")])
+    ).json()["cards"]
+    low_k = next(c for c in cards if c["summary"].lower().endswith("hypokalaemia"))
+    assert "furosemide" in low_k["detail"].lower()

@@ -6,6 +6,7 @@ import sys
 import warnings
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 pytest.importorskip("fastapi")
@@ -93,9 +94,13 @@ def test_body_size_limit(client):
     one_line_error(client.post("/api/run", content=big, headers={"content-type": "application/json"}), 413, "body")
 
 
-def test_not_json(client):
+def test_malformed_json_is_400(client):
     r = client.post("/api/run", content=b"{bad", headers={"content-type": "application/json"})
-    assert "not valid JSON" in one_line_error(r, 422, "body")
+    assert "not valid JSON" in one_line_error(r, 400, "body")
+    r = client.post(
+        "/cds-services/lytes-electrolytes", content=b'{"hook": ', headers={"content-type": "application/json"}
+    )
+    assert "not valid JSON" in one_line_error(r, 400, "body")
 
 
 def test_run_time_limit():
@@ -182,6 +187,73 @@ def test_openapi_schema(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/api/run", "/api/assess", "/api/population", "/cds-services", "/cds-services/{service_id}"):
         assert path in paths
+    for path in ("/api/run", "/api/assess", "/api/population"):
+        documented = paths[path]["post"]["responses"]
+        assert {"400", "413", "422"} <= set(documented), path
+        assert documented["413"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
+    assert {"404", "412", "422"} <= set(paths["/cds-services/{service_id}"]["post"]["responses"])
+
+
+def ui_errors(r) -> dict:
+    return json.loads(r.text.split('class="lytes-errors">')[1].split("</script>")[0])
+
+
+def test_the_form_shows_every_field_error_at_once(client):
+    form = {
+        "patient_weight": "heavy",
+        "patient_age": "4O",
+        "lab_K": "3,1",  # a decimal comma is read as a point
+        "lab_Mg": "0.4 mmol",
+        "iv-0-at": "0 h",
+        "iv-0-give": "MgSO4",
+        "iv-0-dose": "four g",
+        "diet_K": "80",
+    }
+    errors = ui_errors(client.post("/ui/run", data=form))
+    assert set(errors) == {"patient_weight", "patient_age", "lab_Mg", "iv-0-dose", "diet_K"}
+    assert "a number in kg" in errors["patient_weight"] and errors["patient_weight"].startswith("patient.weight:")
+    assert "'0.4 mmol'" in errors["lab_Mg"] and "a number in mmol/L" in errors["lab_Mg"]
+    # fixed, the decimal comma runs as 3.1
+    form |= {
+        "patient_weight": "70,5",
+        "patient_age": "40",
+        "lab_Mg": "0.7",
+        "iv-0-dose": "4 g",
+        "diet_K": "80 mmol/day",
+    }
+    yaml_text = client.post("/ui/download/yaml", data=form | {"duration": "6 h"}).text
+    assert "K: 3.1 mmol/L" in yaml_text and "weight: 70.5 kg" in yaml_text
+
+
+def test_a_form_scenario_uses_its_own_description_and_sources(client):
+    from lytes.result import scenario_data
+    from lytes.scenario import load
+    from lytes.web import forms
+
+    loaded = forms.form_from_scenario(scenario_data(load("mgso4_preeclampsia")))
+    assert loaded["description"] and "description" not in loaded["extra"] and "sources" not in loaded["extra"]
+    base = {"name": "mine", "duration": "6 h", "extra": loaded["extra"]}
+    yaml_text = client.post("/ui/download/yaml", data=base | {"description": "my own"}).text
+    assert "description: my own" in yaml_text and "sources: []" in yaml_text
+    assert loaded["description"][:30] not in yaml_text
+    kept = yaml.safe_load(client.post("/ui/download/yaml", data=base | {"sources": loaded["sources"]}).text)
+    assert kept["sources"] == json.loads(loaded["sources"]) and kept["sources"]
+
+
+def test_assess_page_never_echoes_a_unit_not_typed(client):
+    got = client.post("/ui/assess", data={"lab_K": "2.9 mmol", "lab_K_unit": "mEq/L", "weight": "x", "age": "70"})
+    errors = ui_errors(got)
+    assert set(errors) == {"lab_K", "weight"}
+    assert "'2.9 mmol'" in errors["lab_K"] and "mmol mEq" not in got.text
+    assert "a number in kg" in errors["weight"]
+    ok = client.post("/ui/assess", data={"lab_K": "2,9", "lab_K_unit": "mmol/L"})
+    assert "K 2.9 mmol/L" in ok.text
+
+
+def test_validation_tables_scroll_in_their_own_box(client):
+    text = client.get("/validation").text
+    assert "<table" in text
+    assert text.count('<div class="table-wrap"><table') == text.count("<table")
 
 
 def test_every_page_shows_the_notice_and_loads_nothing_from_elsewhere(client):

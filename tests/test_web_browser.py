@@ -172,3 +172,84 @@ def test_phone_width_and_keyboard(browser, server):
     )
     assert unlabelled == []
     context.close()
+
+
+def test_enter_in_a_field_runs_the_form_and_downloads_hold_it(page, server):
+    page.goto(server + "/")
+    page.fill("#name", "typed here")
+    page.fill("#duration", "6 h")
+    page.press("#duration", "Enter")
+    page.wait_for_selector("#results-h")
+    assert page.inner_text("#results-h").startswith("typed here")
+    assert page.input_value("#source") == "form"
+    downloaded = page.evaluate(
+        "() => fetch('/ui/download/yaml', {method: 'POST', body: new FormData(document.getElementById('scenario-form'))})"
+        ".then(r => r.text())"
+    )
+    assert "name: typed here" in downloaded and "duration: 6 h" in downloaded
+
+
+def test_two_arms_from_a_fresh_form_with_the_keyboard(page, server):
+    page.goto(server + "/")
+    page.fill("#duration", "6 h")
+    page.focus("button[data-add=arm]")
+    page.keyboard.press("Enter")  # a second arm slot
+    assert page.evaluate("document.activeElement.id") == "arm-1-name"
+    page.focus("button[data-add=med]")
+    page.keyboard.press("Space")
+    assert page.locator("#med-1-drug").count() == 1
+    page.click("button[data-into=arm-1-ivs]")  # a third dose row in arm 2
+    assert page.locator("#arm-1-iv-2-give").count() == 1
+    for j, (name, dose) in enumerate([("low", "2 g"), ("high", "6 g")]):
+        page.fill(f"#arm-{j}-name", name)
+        page.fill(f"#arm-{j}-iv-0-at", "0 h")
+        page.fill(f"#arm-{j}-iv-0-give", "MgSO4")
+        page.select_option(f"#arm-{j}-iv-0-route", "iv")
+        page.fill(f"#arm-{j}-iv-0-dose", dose)
+        page.fill(f"#arm-{j}-iv-0-over", "20 min")
+    page.click("#run")
+    page.wait_for_selector("#plot-Mg_serum[data-drawn='1']")
+    names = page.evaluate(
+        "() => document.getElementById('plot-Mg_serum').data.filter(t => t.mode === 'lines').map(t => t.name)"
+    )
+    assert names == ["low", "high"]
+    assert curve_max(page, "plot-Mg_serum", "high") > curve_max(page, "plot-Mg_serum", "low") + 0.2
+
+
+def test_editing_a_loaded_builtin_drops_its_description_and_sources(page, server):
+    page.goto(server + "/")
+    page.select_option("#builtin", "mgso4_preeclampsia")
+    page.click("#load-builtin")
+    page.wait_for_selector("#loaded")
+    assert page.input_value("#description") and page.input_value("#sources")
+    page.fill("#patient_weight", "90")
+    assert page.input_value("#description") == "" and page.input_value("#sources") == ""
+
+
+def test_assess_options_table_fits_at_1280(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    pg.goto(server + "/assess")
+    pg.fill("#lab_K", "2.9")
+    pg.fill("#lab_Mg", "0.45")
+    pg.check("#simulate")
+    pg.click("#assess-run")
+    pg.wait_for_selector("#options")
+    wrap = pg.evaluate(
+        "() => { const w = document.getElementById('options').parentElement; return [w.scrollWidth, w.clientWidth]; }"
+    )
+    assert wrap[0] <= wrap[1], wrap  # the K/Mg columns are in view without scrolling sideways
+    context.close()
+
+
+def test_validation_page_at_phone_width(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    pg = context.new_page()
+    pg.goto(server + "/validation")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 391
+    boxes = pg.evaluate(
+        "() => [...document.querySelectorAll('table')].map(t => getComputedStyle(t.parentElement).overflowX)"
+    )
+    assert boxes and set(boxes) == {"auto"}
+    context.close()

@@ -72,6 +72,29 @@ class PopulationRequest(_Body):
     every: str | None = None
 
 
+class ErrorBody(BaseModel):
+    """Every refusal: one line naming the field, the value and what is allowed."""
+
+    error: str = Field(..., description="e.g. \"patient.weight: '-3 kg' is not allowed; expected ...\"")
+    field: str | None = Field(None, description="the request field it names, e.g. 'patient.weight' or 'body'")
+
+
+def _responses(*codes: int) -> dict:
+    said = {
+        400: "The body is not valid JSON",
+        404: "No such service or item",
+        412: "The prefetch this service needs is missing (CDS Hooks 2.0); the error names the prefetch key",
+        413: "The body is larger than the server's limit (GET /api/limits)",
+        422: "A value is not allowed, or the run went past the server's time limit; the error names the field",
+        503: "Every simulation slot stayed busy; try again",
+    }
+    return {code: {"model": ErrorBody, "description": said[code]} for code in codes}
+
+
+API_ERRORS = _responses(400, 404, 413, 422, 503)
+CDS_ERRORS = _responses(400, 404, 412, 413, 422, 503)
+
+
 def _error(status: int, message: str, field: str | None = None) -> JSONResponse:
     body = {"error": " ".join(str(message).split())}
     if field is not None:
@@ -152,8 +175,10 @@ def create_app(limits: Limits | None = None) -> FastAPI:
         loc = [str(p) for p in err.get("loc", ()) if p != "body"]
         field = ".".join(loc) or "body"
         value = err.get("input")
-        if err.get("type") == "json_invalid" or (field == "body" and not isinstance(value, dict)):
-            return _error(422, "body: not valid JSON; expected a JSON object", "body")
+        if err.get("type") == "json_invalid":
+            return _error(400, "body: not valid JSON; expected a JSON object", "body")
+        if field == "body" and not isinstance(value, dict):
+            return _error(422, "body: not a JSON object; expected a JSON object", "body")
         if err.get("type") == "extra_forbidden":
             return _error(422, str(InputError(field, value, "no such key here; see /openapi.json")), field)
         if err.get("type") == "missing":
@@ -187,19 +212,26 @@ def create_app(limits: Limits | None = None) -> FastAPI:
         return _error(500, "internal error: the request could not be completed (details are in the server's log)")
 
     # --- the REST API: the command line's JSON --------------------------------------------------------------
-    @app.post("/api/run", tags=["api"], summary="Run a scenario (lytes run --json)")
+    @app.post("/api/run", tags=["api"], responses=API_ERRORS, summary="Run a scenario (lytes run --json)")
     def api_run(body: RunRequest) -> Response:
         sc = load_scenario(body.scenario, body.yaml)
         data, _ = run_contract(simulate_limited(sc, body.every, limits))
         return Response(to_json(data), media_type="application/json")
 
-    @app.post("/api/assess", tags=["api"], summary="Read labs and clinical signs (lytes assess --json)")
+    @app.post(
+        "/api/assess", tags=["api"], responses=API_ERRORS, summary="Read labs and clinical signs (lytes assess --json)"
+    )
     def api_assess(body: AssessRequest) -> Response:
         args = body.model_dump(exclude={"simulate"})
         data, *_ = assess_contract(limits=limits, simulate_options=body.simulate, **args)
         return Response(to_json(data), media_type="application/json")
 
-    @app.post("/api/population", tags=["api"], summary="Simulate a virtual population (lytes population --json)")
+    @app.post(
+        "/api/population",
+        tags=["api"],
+        responses=API_ERRORS,
+        summary="Simulate a virtual population (lytes population --json)",
+    )
     def api_population(body: PopulationRequest) -> Response:
         data = population_contract(body.spec, body.n, body.seed, body.every, limits)
         return Response(to_json(data), media_type="application/json")
@@ -225,11 +257,19 @@ def create_app(limits: Limits | None = None) -> FastAPI:
     def cds_discovery() -> dict:
         return cds.discovery()
 
-    @app.post("/cds-services/{service_id}", tags=["cds-hooks"], summary="CDS Hooks: patient-view, order-select")
+    @app.post(
+        "/cds-services/{service_id}",
+        tags=["cds-hooks"],
+        responses=CDS_ERRORS,
+        summary="CDS Hooks: patient-view, order-select",
+    )
     def cds_service(service_id: str, request: Request, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008
         if service_id not in (cds.SERVICE_ID, cds.ORDER_SERVICE_ID):
             return _error(404, f"service: {service_id!r} is not a service here; see GET /cds-services", "service")
-        data = cds.cards(body, str(request.base_url), limits)
+        try:
+            data = cds.cards(body, str(request.base_url), limits, service_id)
+        except cds.PrefetchMissing as exc:
+            return _error(412, str(exc), f"prefetch.{exc.keys[0]}")
         return Response(to_json(data), media_type="application/json")
 
     # --- pages ----------------------------------------------------------------------------------------------
@@ -291,6 +331,8 @@ def create_app(limits: Limits | None = None) -> FastAPI:
             data, fields = _form_data(got)
             sc = load_scenario(yaml_text=data) if isinstance(data, str) else load_scenario(data)
             result = simulate_limited(sc, got.get("every") or None, limits)
+        except forms.FormErrors as exc:
+            return page(request, "_results.html", error=_count(exc.errors), errors=exc.errors)
         except InputError as exc:
             target = forms.field_id(exc.field, fields)
             if str(exc.field).startswith(("arm-", "iv-", "med-")):
@@ -355,26 +397,39 @@ def create_app(limits: Limits | None = None) -> FastAPI:
         return await run_in_threadpool(_ui_assess, request, got)
 
     def _ui_assess(request: Request, got):
-        labs, fields = {}, {}
+        labs, fields, errors = {}, {}, {}
+
+        def number(form_id: str, field: str, unit: str, low=0.0) -> str | None:
+            value = str(got.get(form_id, "")).strip()
+            if not value:
+                return None
+            try:
+                return forms.check_number(value, field, unit, low)
+            except InputError as exc:
+                errors[form_id] = str(exc)
+                return None
+
         for lab in ("K", "Mg", "Ca", "iCa", "Na", "creatinine", "phosphate", "PTH"):
-            value = str(got.get(f"lab_{lab}", "")).strip()
+            unit = str(got.get(f"lab_{lab}_unit", "mmol/L"))
+            value = number(f"lab_{lab}", f"lab {lab}", unit)  # the unit is the one chosen beside it, never typed
             if value:
-                labs[lab] = f"{value} {got.get(f'lab_{lab}_unit', 'mmol/L')}"
+                labs[lab] = f"{value} {unit}"
                 fields[f"lab {lab}"] = f"lab_{lab}"
-        args = {k: (str(got.get(k, "")).strip() or None) for k in ("sex", "weight", "egfr", "reflexes", "urine_output")}
+        args = {k: (str(got.get(k, "")).strip() or None) for k in ("sex", "reflexes", "urine_output")}
         args["dialysis"] = str(got.get("dialysis", "")).strip() or None
-        age = str(got.get("age", "")).strip()
-        resp = str(got.get("resp_rate", "")).strip()
+        weight = number("weight", "weight", "kg")
+        args["weight"] = f"{weight} kg" if weight else None
+        egfr = number("egfr", "egfr", "mL/min/1.73 m²", None)
+        args["egfr"] = float(egfr) if egfr else None
+        age = number("age", "age", "years (an adult age, 18-120)")
+        if age:
+            args["age"] = float(age)
+        resp = number("resp_rate", "resp_rate", "breaths/min")
+        if errors:
+            first = next(iter(errors.values()))
+            text = first if len(errors) == 1 else _count(errors)
+            return page(request, "_assess_results.html", error=text, errors=errors)
         try:
-            if age:
-                try:
-                    args["age"] = float(age)
-                except ValueError:
-                    raise InputError("age", age, "an adult age in years, 18-120") from None
-            if args["weight"] and args["weight"].replace(".", "", 1).isdigit():
-                args["weight"] = f"{args['weight']} kg"
-            if args["egfr"] and args["egfr"].replace(".", "", 1).isdigit():
-                args["egfr"] = float(args["egfr"])
             data, assessment, options, chosen = assess_contract(
                 labs,
                 limits,
@@ -424,6 +479,7 @@ def create_app(limits: Limits | None = None) -> FastAPI:
 
             md = MarkdownIt("commonmark", {"html": False}).enable("table")
             body = md.render(report.read_text(encoding="utf-8")).replace('src="figures/', 'src="/validation/figures/')
+            body = body.replace("<table>", '<div class="table-wrap"><table>').replace("</table>", "</table></div>")
             return page(request, "validation.html", body=body, cases=None)
         from ..validation import cases
 
@@ -443,6 +499,13 @@ def create_app(limits: Limits | None = None) -> FastAPI:
 
 
 _ASSESS_IDS = {"age", "sex", "weight", "egfr", "reflexes", "resp_rate", "ecg", "urine_output", "dialysis", "meds"}
+
+
+def _count(errors: dict) -> str:
+    """The one line above the fields when several are wrong (each field shows its own message)."""
+    if len(errors) == 1:
+        return next(iter(errors.values()))
+    return f"{len(errors)} fields need a fix (each is marked next to its field): " + "; ".join(errors.values())
 
 
 def _too_long_text(limits: Limits) -> str:

@@ -57,6 +57,7 @@ ICD10 = (("N18.6", "esrd"), ("N18", "ckd"), ("I50", "heart_failure"), ("O14", "p
 ICD10 += (("F10", "alcohol_use_disorder"), ("E26", "hyperaldosteronism"))
 INDICATOR = {"urgent": "critical", "warn": "warning", "info": "info"}
 RANK = {"critical": 2, "warning": 1, "info": 0}
+MAX_SUMMARY = 140  # a card's summary has fewer characters than this
 ORDERABLE = {"MgSO4": ("4 g", "4 h"), "KCl": ("20 mmol", "2 h")}  # assumed when the order gives no dose or time
 
 PREFETCH = {
@@ -86,7 +87,7 @@ def discovery() -> dict:
                 "id": ORDER_SERVICE_ID,
                 "title": "lytes: simulated course of IV magnesium sulfate or potassium chloride",
                 "description": "For an order of IV MgSO4 or KCl, simulates the course of serum Mg, K and ionized Ca "
-                "for this patient over 48 h (also answered at /cds-services/lytes-electrolytes).",
+                "for this patient over 48 h.",
             }
             | common,
         ]
@@ -105,16 +106,6 @@ def _resources(value) -> list[dict]:
     if isinstance(value, list):
         return [v for v in value if isinstance(v, dict)]
     return []
-
-
-def _all_resources(request: dict) -> list[dict]:
-    prefetch = request.get("prefetch") or {}
-    if not isinstance(prefetch, dict):
-        raise InputError("prefetch", type(prefetch).__name__, "a mapping of prefetch keys to FHIR resources")
-    out = []
-    for value in prefetch.values():
-        out += [r for r in _resources(value) if isinstance(r, dict)]
-    return out
 
 
 def _codes(concept) -> list[tuple[str, str]]:
@@ -139,21 +130,45 @@ def _when(resource: dict) -> str:
     return str(resource.get("effectiveDateTime") or resource.get("issued") or "")
 
 
-def _quantity(obs: dict) -> tuple[float, str] | None:
+def _quantity(obs: dict) -> tuple[float, str] | str:
+    """(value, unit) of an Observation, or why it cannot be read (a phrase naming the value as given)."""
+    import math
+
+    from ..units import split
+
     q = obs.get("valueQuantity")
-    if not isinstance(q, dict) or isinstance(q.get("value"), bool) or not isinstance(q.get("value"), (int, float)):
-        return None
-    unit = str(q.get("code") or q.get("unit") or "")
-    return float(q["value"]), unit
+    if isinstance(q, dict):
+        value = q.get("value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"{value!r} is not a number"
+        if q.get("comparator"):
+            return f"'{q['comparator']}{value:g}' is a bound, not a value"
+        if not math.isfinite(float(value)):
+            return "its value is not a finite number"
+        unit = str(q.get("code") or q.get("unit") or "").strip()
+        if not unit:
+            return "without a unit"
+        return float(value), unit
+    text = obs.get("valueString")
+    if isinstance(text, str):
+        try:
+            number, unit = split(text, "valueString")
+        except InputError:
+            return f"{text[:40]!r} is not a number with a unit"
+        return number, unit
+    if "dataAbsentReason" in obs:
+        return "it has no value (dataAbsentReason)"
+    return "it has no valueQuantity"
 
 
 def read_patient(resources: list[dict]) -> dict:
     """Labs (text with units), eGFR, weight, age, sex, medications (lytes names) and conditions from FHIR resources."""
+    from ..reading.assess import parse_lab
     from ..scenario.vocabulary import lookup
 
     latest: dict[str, tuple[str, str]] = {}
     out: dict = {"labs": {}, "egfr": None, "weight_kg": None, "age": None, "sex": None, "meds": [], "conditions": []}
-    out["unread"] = []
+    out["unread"], out["unrecognised"] = [], []
     seen_egfr = seen_weight = ""
     for r in resources:
         kind = r.get("resourceType")
@@ -166,24 +181,43 @@ def read_patient(resources: list[dict]) -> dict:
         elif kind == "Observation":
             if r.get("status") in ("entered-in-error", "cancelled"):
                 continue
+            codes = [c for s, c in _codes(r.get("code")) if (not s or s == LOINC) and c in KNOWN_CODES]
+            if not codes:
+                continue
+            code, when = codes[0], _when(r)
+            what = _what(code)
             q = _quantity(r)
-            if q is None:
+            if isinstance(q, str):
+                short = f"{what} observation {q}" if q.startswith("without") else f"{what} observation ({q})"
+                out["unread"].append((short, f"{what} observation{_dated(when)}: {q}; not read"))
                 continue
             value, unit = q
-            for system, code in _codes(r.get("code")):
-                if system and system != LOINC:
+            if code in LAB_CODES:
+                lab = LAB_CODES[code][0]
+                shown = "umol/L" if lab == "creatinine" and unit.lower().replace("µ", "u") == "umol/l" else None
+                text = f"{value:g} {shown or UCUM.get(unit.lower().replace('µ', 'u'), unit)}"
+                try:
+                    parse_lab(lab, text, f"lab {lab}")
+                except InputError as exc:
+                    why = exc.reason or f"expected {exc.allowed}"
+                    out["unread"].append(
+                        (f"{what} observation '{text}'", f"{what} observation{_dated(when)} '{text}': {why}; not read")
+                    )
                     continue
-                when = _when(r)
-                if code in LAB_CODES:
-                    lab = LAB_CODES[code][0]
-                    shown = "umol/L" if lab == "creatinine" and unit.lower().replace("µ", "u") == "umol/l" else None
-                    text = f"{value:g} {shown or UCUM.get(unit.lower().replace('µ', 'u'), unit)}"
-                    if lab not in latest or when > latest[lab][0]:
-                        latest[lab] = (when, text)
-                elif code in EGFR_CODES and when >= seen_egfr:
+                if lab not in latest or when > latest[lab][0]:
+                    latest[lab] = (when, text)
+            elif code in EGFR_CODES:
+                if not 0 <= value <= 200:
+                    said = f"eGFR observation{_dated(when)} '{value:g} {unit}'"
+                    out["unread"].append((f"eGFR observation '{value:g} {unit}'", f"{said}: expected 0-200; not read"))
+                elif when >= seen_egfr:
                     out["egfr"], seen_egfr = value, when
-                elif code == WEIGHT_CODE and when >= seen_weight:
-                    kg = value * 0.45359237 if unit.lower() in ("[lb_av]", "lb", "lbs") else value
+            elif code == WEIGHT_CODE:
+                kg = value * 0.45359237 if unit.lower() in ("[lb_av]", "lb", "lbs") else value
+                if not 2 <= kg <= 400:
+                    said = f"weight observation{_dated(when)} '{value:g} {unit}'"
+                    out["unread"].append((f"weight '{value:g} {unit}'", f"{said}: expected 2-400 kg; not read"))
+                elif when >= seen_weight:
                     out["weight_kg"], seen_weight = kg, when
         elif kind == "MedicationRequest":
             if r.get("status") not in (None, "active", "on-hold", "draft"):
@@ -198,7 +232,7 @@ def read_patient(resources: list[dict]) -> dict:
             if found is not None and found not in out["meds"]:
                 out["meds"].append(found)
             elif found is None and names:
-                out["unread"].append(names[0])
+                out["unrecognised"].append(str(names[0]))
         elif kind == "Condition":
             status = _codes(r.get("clinicalStatus"))
             if status and not any(code in ("active", "recurrence", "relapse") for _, code in status):
@@ -208,6 +242,19 @@ def read_patient(resources: list[dict]) -> dict:
                 out["conditions"].append(found)
     out["labs"] = {lab: text for lab, (_, text) in latest.items()}
     return out
+
+
+KNOWN_CODES = {*LAB_CODES, *EGFR_CODES, WEIGHT_CODE}
+
+
+def _what(code: str) -> str:
+    if code in LAB_CODES:
+        return LAB_CODES[code][0]
+    return "eGFR" if code in EGFR_CODES else "weight"
+
+
+def _dated(when: str) -> str:
+    return f" of {when[:10]}" if when else ""
 
 
 def _medication(names: list[str], lookup) -> str | None:
@@ -249,8 +296,8 @@ def _source(base_url: str) -> dict:
 
 
 def _card(summary: str, indicator: str, detail: str, base_url: str) -> dict:
-    if len(summary) > 140:
-        summary = summary[:139] + "…"
+    if len(summary) >= MAX_SUMMARY:  # CDS Hooks 2.0: "fewer than 140 characters"
+        summary = summary[: MAX_SUMMARY - 2].rstrip() + "…"
     return {
         "uuid": str(uuid.uuid4()),
         "summary": summary,
@@ -260,11 +307,19 @@ def _card(summary: str, indicator: str, detail: str, base_url: str) -> dict:
     }
 
 
-def finding_cards(assessment, base_url: str) -> list[dict]:
+def finding_cards(assessment, base_url: str, causes: dict[str, list[str]] | None = None) -> list[dict]:
+    from ..scenario.vocabulary import display, lookup
+
+    def shown(key: str) -> str:
+        return display(*lookup(key)) if lookup(key) else key
+
     cards = []
     for f in assessment.findings:
         sources = "; ".join(f.sources)
         detail = f"**Mechanism.** {f.mechanism}\n\n**Consider.** {f.consider}\n\n**Sources.** {sources}"
+        if (causes or {}).get(f.code):
+            drugs = ", ".join(shown(d) for d in causes[f.code])
+            detail = f"**Possible drug cause in the medication list.** {drugs}\n\n" + detail
         cards.append(_card(f.summary, INDICATOR[f.severity], detail, base_url))
     cards.sort(key=lambda c: -RANK[c["indicator"]])
     return cards
@@ -427,17 +482,94 @@ def order_card(resource: dict, read: dict, base_url: str, limits) -> dict | None
     return _card(summary, indicator, "\n".join(lines), base_url)
 
 
-def cards(request: dict, base_url: str, limits) -> dict:
-    """The CDS Hooks response for a request: ``{"cards": [...]}``."""
+class PrefetchMissing(Exception):
+    """The request lacks prefetched data this service needs and it cannot fetch it: HTTP 412 (CDS Hooks 2.0)."""
+
+    def __init__(self, keys: list[str]):
+        self.keys = keys
+        said = ", ".join(repr(k) for k in keys)
+        super().__init__(
+            f"prefetch: {said} missing (absent, null or an OperationOutcome); this service does not query the FHIR "
+            "server itself - send the prefetch listed at GET /cds-services"
+        )
+
+
+def _check_prefetch(request: dict) -> dict:
+    """The prefetch mapping, or PrefetchMissing naming each key that is absent, null or an OperationOutcome."""
+    prefetch = request.get("prefetch")
+    if prefetch is not None and not isinstance(prefetch, dict):
+        raise InputError("prefetch", type(prefetch).__name__, "a mapping of prefetch keys to FHIR resources")
+    prefetch = prefetch or {}
+    missing = []
+    for key in PREFETCH:
+        value = prefetch.get(key)
+        if not isinstance(value, (dict, list)) or (isinstance(value, dict) and not value.get("resourceType")):
+            missing.append(key)
+        elif isinstance(value, dict) and value.get("resourceType") == "OperationOutcome":
+            missing.append(key)
+    if missing:
+        raise PrefetchMissing(missing)
+    return prefetch
+
+
+HOOK_OF = {SERVICE_ID: "patient-view", ORDER_SERVICE_ID: "order-select"}
+LOW_CAUSE_FINDINGS = ("hypokalemia", "hypomagnesemia", "mg_deficiency_refractory_hypokalemia")
+
+
+def drug_causes(assessment, read: dict) -> dict[str, list[str]]:
+    """For each finding code, the patient's drugs the reading and its options name as a cause: the diuretics of
+    ``diuretic_depletion``, the PPI or thiazide the low K/Mg options would stop, the drugs of ``drugs_raise_k``
+    and the K-raising drugs the hyperkalaemia options would stop (``lytes assess`` and its option menus)."""
+    from ..reading.options import plan
+
+    codes = set(assessment.codes())
+    low: list[str] = []
+    high: list[str] = []
+    for f in assessment.findings:
+        if f.code == "diuretic_depletion":
+            low += list(f.values.get("diuretics") or [])
+        if f.code == "drugs_raise_k":
+            high += list(f.values.get("drugs") or [])
+    try:
+        chosen = plan(assessment, read["age"] or 60, read["sex"] or "male", read["weight_kg"] or 70.0, read["meds"], [])
+    except (InputError, KeyError, ValueError):
+        chosen = None
+    if chosen is not None:
+        stopped = [a[len("stop_") :] for a in chosen.scenario.get("arms", {}) if a.startswith("stop_")]
+        (high if chosen.menu == "hyperkalemia" else low).extend(stopped)
+    low, high = list(dict.fromkeys(low)), list(dict.fromkeys(high))
+    out = {}
+    for code in codes:
+        if code in LOW_CAUSE_FINDINGS and low:
+            out[code] = low
+        if code == "hyperkalemia" and high:
+            out[code] = high
+    return out
+
+
+def _info_card(summary: str, lines: list[str], base_url: str) -> dict:
+    return _card(summary, "info", "\n".join(f"- {line}" for line in lines), base_url)
+
+
+def cards(request: dict, base_url: str, limits, service_id: str | None = None) -> dict:
+    """The CDS Hooks response for a request: ``{"cards": [...]}``. ``service_id``: the service called, which answers
+    only its own hook. Raises PrefetchMissing (412) when the prefetch this service needs is not in the request."""
     if not isinstance(request, dict):
         raise InputError("request", type(request).__name__, "a CDS Hooks request (a JSON object)")
     hook = request.get("hook")
+    expected = HOOK_OF.get(service_id) if service_id else None
+    if expected is not None and hook != expected:
+        raise InputError("hook", hook, f"{expected} (the hook of the service {service_id})")
     if hook not in ("patient-view", "order-select"):
         raise InputError("hook", hook, "patient-view or order-select")
     context = request.get("context") or {}
     if not isinstance(context, dict):
         raise InputError("context", type(context).__name__, "a mapping")
-    read = read_patient(_all_resources(request))
+    prefetch = _check_prefetch(request)
+    resources = []
+    for value in prefetch.values():
+        resources += [r for r in _resources(value) if isinstance(r, dict)]
+    read = read_patient(resources)
     out: list[dict] = []
     if hook == "order-select":
         drafts = _resources(context.get("draftOrders"))
@@ -450,8 +582,30 @@ def cards(request: dict, base_url: str, limits) -> dict:
             card = order_card(r, read, base_url, limits)
             if card is not None:
                 out.append(card)
-    assessment = _assess(read)
+    try:
+        assessment = _assess(read)
+    except InputError as exc:  # every lab was checked on reading; a combination may still be refused
+        read["unread"].append(("the labs together", f"the labs together: {exc}; not assessed"))
+        assessment = None
     if assessment is not None:
-        found = finding_cards(assessment, base_url)
+        found = finding_cards(assessment, base_url, drug_causes(assessment, read))
         out += found if hook == "patient-view" else [c for c in found if c["indicator"] != "info"]
+    elif hook == "patient-view":
+        out.append(
+            _info_card(
+                "lytes: no K, Mg, Ca or creatinine observations were read for this patient",
+                [
+                    "the prefetched Observations held no readable lab of those LOINC codes: "
+                    + ", ".join(sorted(LAB_CODES))
+                ],
+                base_url,
+            )
+        )
+    notes = list(read["unread"])
+    if read["unrecognised"]:
+        names = ", ".join(read["unrecognised"])
+        notes.append((f"not recognised: {names}", f"medication not recognised (not used in the reading): {names}"))
+    if notes:
+        summary = "lytes did not read: " + "; ".join(short for short, _ in notes)
+        out.append(_info_card(summary, [long for _, long in notes], base_url))
     return {"cards": out}

@@ -18,6 +18,7 @@ LAB_UNITS = ("mmol/L", "mEq/L", "mg/dL")
 LABS = ("K", "Mg", "Ca")
 DIET = ("K", "Mg", "Na", "Ca")
 BLANK_IVS, BLANK_MEDS, MAX_ROWS = 2, 1, 40
+unit_egfr = "mL/min/1.73 m²"
 SHARED = "main"  # the form's name for the interventions every arm shares
 
 
@@ -55,8 +56,11 @@ def form_from_scenario(data: dict) -> dict:
     conditions = patient.pop("conditions", []) or []
     cond_text = [c for c in conditions if isinstance(c, str)]
     cond_extra = [c for c in conditions if not isinstance(c, str)]
+    sources = data.get("sources")
     form: dict = {
         "name": data.get("name", ""),
+        "description": data.get("description", "") if isinstance(data.get("description"), str) else "",
+        "sources": json.dumps(sources) if isinstance(sources, list) and sources else "",
         "duration": data.get("duration", "7 d"),
         "patient_weight": _number(patient.pop("weight", "70 kg"), "kg", "patient.weight"),
         "patient_sex": patient.pop("sex", "male"),
@@ -84,7 +88,8 @@ def form_from_scenario(data: dict) -> dict:
     diet = dict(data.get("diet") or {})
     for ion in DIET:
         form["diet"][ion] = diet.pop(ion, "") or ""
-    extra = {k: v for k, v in data.items() if k not in ("name", "duration", "patient", "diet", "medications")}
+    shown = ("name", "duration", "patient", "diet", "medications", "description", "sources")
+    extra = {k: v for k, v in data.items() if k not in shown}
     extra.pop("interventions", None)
     extra.pop("arms", None)
     if diet:
@@ -114,8 +119,56 @@ def form_from_scenario(data: dict) -> dict:
     return form
 
 
-class FormError(InputError):
-    """An InputError whose field is a form field's id."""
+class FormErrors(InputError):
+    """Every field the form checks itself before running that is wrong: ``errors`` maps form field ids to their
+    one-line messages (the first is this error's own message)."""
+
+    def __init__(self, errors: dict[str, InputError]):
+        self.errors = {k: str(v) for k, v in errors.items()}
+        first = next(iter(errors.values()))
+        super().__init__(first.field, first.value, first.allowed, first.reason)
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*([-+]?\d+),(\d+)(?=\s|$|[^\d,])")
+
+
+def decimal_point(text: str) -> str:
+    """'4,1' and '4,1 g' read as 4.1 (a decimal comma); anything else unchanged."""
+    return _DECIMAL_COMMA.sub(r"\1.\2", text, count=1) if isinstance(text, str) else text
+
+
+def check_number(text: str, field: str, unit: str, low: float | None = 0.0) -> str:
+    """A form field that takes a bare number (its unit beside it): the number as text, decimal comma read as a point;
+    InputError 'a number in <unit>' otherwise."""
+    text = decimal_point(text.strip())
+    allowed = f"a number in {unit}" + (f", more than {low:g}" if low is not None else "")
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(field, text, allowed) from None
+    if value != value or value in (float("inf"), float("-inf")) or (low is not None and value <= low):
+        raise InputError(field, text, allowed)
+    return text
+
+
+def check_quantity(text: str, field: str) -> str:
+    """A form field that takes a quantity with its unit ('4 g', '20 min'): decimal comma read as a point; InputError
+    if it is not a number followed by a unit (whether the unit fits is checked when the scenario is read)."""
+    text = decimal_point(text.strip())
+    split(text, field)
+    return text
+
+
+def _json_list(text: str, field: str) -> list:
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InputError(field, text, "JSON data written by this page") from None
+    if not isinstance(value, list):
+        raise InputError(field, text, "a JSON list written by this page")
+    return value
 
 
 def _json(text: str, field: str) -> dict:
@@ -142,13 +195,21 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def _read_rows(get, prefix: str, keys, where: str, fields: dict) -> list[dict]:
+QUANTITY_KEYS = ("at", "dose", "over", "rate", "every", "for")
+
+
+def _read_rows(get, prefix: str, keys, where: str, fields: dict, checked=None, label=None) -> list[dict]:
     items = []
     for i in range(MAX_ROWS):
         if get(f"{prefix}{i}-{keys[0]}") is None and get(f"{prefix}{i}-extra") is None:
             break
         item = {k: get(f"{prefix}{i}-{k}", "").strip() for k in keys}
         item = {k: v for k, v in item.items() if v}
+        if checked is not None:
+            for k in QUANTITY_KEYS:
+                if k in item:
+                    said = f"{label or where}[{len(items)}].{k}"
+                    item[k] = checked(f"{prefix}{i}-{k}", check_quantity, item[k], said) or item[k]
         extra = _json(get(f"{prefix}{i}-extra", ""), f"{prefix}{i}-extra")
         if not item and not extra:
             continue
@@ -160,18 +221,39 @@ def _read_rows(get, prefix: str, keys, where: str, fields: dict) -> list[dict]:
 def scenario_from_form(get) -> tuple[dict, dict]:
     """The scenario data from the form's values (``get(name, default)``) and a map from scenario fields to form ids."""
     fields: dict[str, str] = {}
-    data: dict = {"name": get("name", "").strip() or "web scenario", "duration": get("duration", "").strip() or "7 d"}
+    errors: dict[str, InputError] = {}
+
+    def checked(form_id: str, check, *args) -> str:
+        try:
+            return check(*args)
+        except InputError as exc:
+            errors.setdefault(form_id, exc)
+            return ""
+
+    data: dict = {"name": get("name", "").strip() or "web scenario"}
+    duration = get("duration", "").strip()
+    data["duration"] = checked("duration", check_quantity, duration, "duration") if duration else "7 d"
+    description = get("description", "").strip()
+    if description:
+        data["description"] = description
+    sources = _json_list(get("sources", ""), "sources")
+    if sources:
+        data["sources"] = sources
     patient: dict = {}
-    for key, unit in (("weight", "kg"), ("age", "y"), ("egfr", "mL/min/1.73m2")):
+    for key, unit, shown in (("weight", "kg", "kg"), ("age", "y", "years"), ("egfr", "mL/min/1.73m2", unit_egfr)):
         value = get(f"patient_{key}", "").strip()
         if value:
-            patient[key] = f"{value} {unit}" if re.fullmatch(r"[-+0-9.eE]+", value) else value
+            low = None if key == "egfr" else 0.0
+            number = checked(f"patient_{key}", check_number, value, f"patient.{key}", shown, low)
+            patient[key] = f"{number} {unit}" if number else value
     sex = get("patient_sex", "").strip()
     if sex:
         patient["sex"] = sex
     creatinine = get("patient_creatinine", "").strip()
     if creatinine:
-        patient["creatinine"] = f"{creatinine} {get('patient_creatinine_unit', 'mg/dL')}"
+        unit = get("patient_creatinine_unit", "mg/dL")
+        number = checked("patient_creatinine", check_number, creatinine, "patient.creatinine", unit)
+        patient["creatinine"] = f"{number or creatinine} {unit}"
     conditions = [c.strip() for c in get("patient_conditions", "").split(",") if c.strip()]
     if conditions:
         patient["conditions"] = conditions
@@ -179,21 +261,26 @@ def scenario_from_form(get) -> tuple[dict, dict]:
     for ion in LABS:
         value = get(f"lab_{ion}", "").strip()
         if value:
-            labs[ion] = f"{value} {get(f'lab_{ion}_unit', 'mmol/L')}"
+            unit = get(f"lab_{ion}_unit", "mmol/L")
+            number = checked(f"lab_{ion}", check_number, value, f"patient.labs.{ion}", unit)
+            labs[ion] = f"{number or value} {unit}"
     if labs:
         patient["labs"] = labs
     diet = {ion: get(f"diet_{ion}", "").strip() for ion in DIET}
-    diet = {k: v for k, v in diet.items() if v}
+    diet = {k: checked(f"diet_{k}", check_quantity, v, f"diet.{k}") or v for k, v in diet.items() if v}
+    every = get("every", "").strip()
+    if every:
+        checked("every", check_quantity, every, "every")
     extra = _json(get("extra", ""), "extra")
     if patient:
         data["patient"] = patient
     if diet:
         data["diet"] = diet
     data = _merge(data, extra)
-    meds = _read_rows(get, "med-", MED_KEYS + ("at", "for"), "medications", fields)
+    meds = _read_rows(get, "med-", MED_KEYS + ("at", "for"), "medications", fields, checked)
     if meds:
         data["medications"] = meds
-    ivs = _read_rows(get, "iv-", IV_KEYS, "interventions", fields)
+    ivs = _read_rows(get, "iv-", IV_KEYS, "interventions", fields, checked)
     if ivs:
         data["interventions"] = ivs
     arms = {}
@@ -202,18 +289,24 @@ def scenario_from_form(get) -> tuple[dict, dict]:
             break
         name = get(f"arm-{j}-name", "").strip()
         local: dict[str, str] = {}
-        items = _read_rows(get, f"arm-{j}-iv-", IV_KEYS, "interventions", local)
+        items = _read_rows(
+            get, f"arm-{j}-iv-", IV_KEYS, "interventions", local, checked, f"arms.{name or j}.interventions"
+        )
         rest = _json(get(f"arm-{j}-extra", ""), f"arm-{j}-extra")
         description = get(f"arm-{j}-description", "").strip()
         if not name:
             if items or description:
-                raise InputError(f"arm-{j}-name", "", "a name for this arm (letters, digits and _)")
+                errors.setdefault(
+                    f"arm-{j}-name", InputError(f"arm-{j}-name", "", "a name for this arm (letters, digits and _)")
+                )
             continue
         fields[f"arms.{name}"] = f"arm-{j}-name"
         fields.update({f"arms.{name}.{k}": v for k, v in local.items()})
         arms[name] = {"description": description, "interventions": items} | rest
     if arms:
         data["arms"] = arms
+    if errors:
+        raise FormErrors(errors)
     return data, fields
 
 

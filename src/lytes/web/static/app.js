@@ -88,4 +88,53 @@
       if (about) { about.href = "/builtins/" + e.target.value; }
     }
   });
+
+  // which scenario a run uses: the form (Run, or Enter in a field) or the YAML box (Run YAML). Set before htmx
+  // reads the form (a capturing listener runs first); the downloads then post the same source.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.id !== "scenario-form") { return; }
+    document.getElementById("source").value = form.dataset.next || "form";
+    delete form.dataset.next;
+  }, true);
+
+  document.addEventListener("click", function (e) {
+    if (!e.target.closest || !e.target.closest("#run-yaml")) { return; }
+    var form = document.getElementById("scenario-form");
+    form.dataset.next = "yaml";
+    form.requestSubmit();
+  });
+
+  // "Add a medication / dose / arm": a blank row from its <template>, numbered after the last one
+  var MAX_ROWS = 40;
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest ? e.target.closest("button[data-add]") : null;
+    if (!button) { return; }
+    var into = document.getElementById(button.dataset.into);
+    var tpl = document.getElementById("tpl-" + button.dataset.add);
+    if (!into || !tpl) { return; }
+    var n = into.querySelectorAll(":scope > fieldset.rowset").length;
+    if (n >= MAX_ROWS) {
+      document.getElementById("err-form").textContent = "At most " + MAX_ROWS + " rows here.";
+      return;
+    }
+    var html = tpl.innerHTML.split("__P__").join(button.dataset.prefix || "")
+      .split("__NUM__").join(String(n + 1)).split("__N__").join(String(n));
+    into.insertAdjacentHTML("beforeend", html);
+    var added = into.lastElementChild;
+    var first = added && added.querySelector("input:not([type=hidden]), select");
+    if (first) { first.focus(); }
+  });
+
+  // a built-in's description and sources describe it as written: once the form is changed they no longer do
+  function changed(e) {
+    var t = e.target;
+    if (!t.closest || !t.closest("#form-fields") || ["name", "description", "every"].indexOf(t.id) >= 0) { return; }
+    var sources = document.getElementById("sources");
+    if (sources) { sources.value = ""; }
+    var desc = document.getElementById("description");
+    if (desc && desc.value && desc.value === desc.defaultValue) { desc.value = ""; }
+  }
+  document.addEventListener("input", changed);
+  document.addEventListener("change", changed);
 })();
