@@ -89,6 +89,8 @@ def _check_output(path: Path | None, field: str, suffixes: tuple[str, ...]) -> N
         raise InputError(field, str(path), f"a file name ending in {' or '.join(suffixes)}")
     try:
         _check_output_path(path, field, suffixes)
+    except InputError:
+        raise
     except (OSError, ValueError) as exc:  # e.g. a name too long for the file system
         why = getattr(exc, "strerror", None) or str(exc)
         raise InputError(field, str(path), f"a file path this system can write ({why})") from None
@@ -1167,7 +1169,7 @@ def population(
         for flag, value, low, high in (
             ("--n", n, 1, 100_000),
             ("--workers", workers, 1, 1024),
-            ("--seed", seed, 0, None),
+            ("--seed", seed, 0, 2**63 - 1),
         ):
             if value is not None and (value < low or (high is not None and value > high)):
                 limit = f"from {low:,} to {high:,}" if high is not None else f"of {low} or more"
