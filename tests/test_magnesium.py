@@ -108,3 +108,15 @@ def test_severe_mg_deficiency_lowers_ca_gradually_and_loop_diuretics_alone_do_no
     assert moderate["Ca_total"][0] > severe["Ca_total"][0] + 0.3
     loop = start({"Mg": "0.85 mmol/L", "K": "3.6 mmol/L"}, [{"drug": "furosemide", "dose": "40 mg", "every": "12 h"}])
     assert loop["Ca_ionized"][0] >= 1.05 and loop["PTH"][0] > 30
+
+
+def test_a_dose_per_kg_is_the_dose_for_this_patients_weight():
+    # weight-based MgSO4 (e.g. 60 mg/kg in obesity studies) is the same as its total for a 100 kg woman
+    patient = {"weight": "100 kg", "sex": "female", "conditions": ["preeclampsia"]}
+
+    def peak(dose):
+        iv = {"at": "0 h", "give": "MgSO4", "route": "iv", "dose": dose, "over": "20 min"}
+        return lytes.simulate({"duration": "4 h", "patient": patient, "interventions": [iv]})["Mg_serum"].max()
+
+    assert peak("60 mg/kg") == pytest.approx(peak("6 g"), rel=1e-9)
+    assert peak("30 mg/kg") < peak("60 mg/kg")

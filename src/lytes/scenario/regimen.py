@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -286,11 +287,21 @@ def _repeat(at: float, every_text, for_text, where: str, duration: float) -> lis
     return [at + k * every for k in range(n) if at + k * every < duration]
 
 
-def _product_quantity(text, where: str, product: Product, rate: bool = False) -> float:
-    """A dose (mmol of the ion) or infusion rate (mmol/h): g/mg of the salt, or mmol/mEq of the ion."""
+_PER_KG = re.compile(r"^(.*?)\s*/\s*kg\b\s*(/\s*h|/\s*hr|/\s*hour)?\s*$", re.IGNORECASE)
+
+
+def _product_quantity(text, where: str, product: Product, rate: bool = False, weight_kg: float | None = None) -> float:
+    """A dose (mmol of the ion) or infusion rate (mmol/h): g/mg of the salt, or mmol/mEq of the ion; per kg of
+    body weight ('50 mg/kg', '0.5 mmol/kg/h') times the patient's weight."""
     per = "/h" if rate else ""
     kind = "rate" if rate else "dose"
-    allowed = f"a {kind} of {product.name} in g{per}, or of {product.ion} in mmol{per} or mEq{per}"
+    allowed = f"a {kind} of {product.name} in g{per}, or of {product.ion} in mmol{per} or mEq{per} (or per kg)"
+    weighed = _PER_KG.match(text) if isinstance(text, str) and weight_kg is not None else None
+    if weighed is not None:  # per kg of body weight: the amount for this patient
+        if bool(weighed.group(2)) != rate:
+            raise InputError(where, text, allowed)
+        number, unit = split(f"{weighed.group(1)}{per}", where)
+        text = f"{number * weight_kg:.10g} {unit}"
     number, unit = split(text, where)
     if unit.lower().startswith("meq"):
         value = parse(f"{number} mmol{unit[3:]}", where, f"mmol{per}", allowed) / ION_VALENCE[product.ion]
@@ -339,7 +350,7 @@ def _give_product(reg: Regimen, iv: InterventionSpec, where: str, product: Produ
         length = _time(iv.for_, f"{where}.for")
         if length <= 0:
             raise InputError(f"{where}.for", iv.for_, "a positive duration")
-        rate = _product_quantity(iv.rate, f"{where}.rate", product, rate=True)
+        rate = _product_quantity(iv.rate, f"{where}.rate", product, rate=True, weight_kg=reg.patient.weight_kg)
         reg.changes.append(Change(start, min(start + length, reg.duration), f"iv_{ion}", rate, "add:" + product.name))
         return
     if iv.volume is not None:
@@ -349,7 +360,7 @@ def _give_product(reg: Regimen, iv: InterventionSpec, where: str, product: Produ
     elif iv.dose is None:
         raise InputError(where, iv.give, "either 'dose' (with 'over' for an infusion) or 'rate' with 'for'")
     else:
-        amount = _product_quantity(iv.dose, f"{where}.dose", product)
+        amount = _product_quantity(iv.dose, f"{where}.dose", product, weight_kg=reg.patient.weight_kg)
     times = _repeat(start, iv.every, iv.for_, where, reg.duration)
     if route == "oral":
         if iv.over is not None:
