@@ -104,3 +104,16 @@ def test_a_history_no_one_lives_through_is_refused_in_one_line():
     }
     with pytest.raises(InputError, match="history.*cannot be lived through"):
         lytes.simulate(drained)
+
+
+def test_a_month_of_history_from_a_steady_state_holds_it():
+    # found by the property suite (10,000 examples): LSODA over a 30-day history in one step stalled at t = 207 h
+    # (50,000 steps) for this small patient; the history now continues in daily windows and holds the steady state
+    patient = {"weight": "35 kg", "sex": "male", "age": "16 y", "conditions": ["alcohol_use_disorder"]}
+    diet = {"K": "38 mmol/day", "Na": "58 mmol/day"}
+    chronic = lytes.simulate({"duration": "6 h", "patient": patient, "diet": diet})
+    held = lytes.simulate(
+        {"duration": "6 h", "patient": patient, "diet": diet, "history": {"duration": "30 d", "medications": []}}
+    )
+    for name in ("K_serum", "Mg_serum", "Ca_ionized", "ECF_volume"):
+        assert held[name][0] == pytest.approx(chronic[name][0], rel=1e-4)

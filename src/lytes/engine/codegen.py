@@ -150,14 +150,7 @@ def generate_source(drug_classes: tuple[str, ...] | None = None) -> tuple[Layout
         if unknown:
             raise ValueError(f"d{states[i]}/dt uses undefined symbols {sorted(unknown)}")
 
-    xs = [m.sym(s) for s in states]
-    jac_entries = []
-    for i, e in enumerate(rhs):
-        for j, x in enumerate(xs):
-            if x in e.free_symbols:
-                d = sp.diff(e, x)
-                if d != 0:
-                    jac_entries.append((i, j, d))
+    jac_entries = _jacobian(m, states, alg_order, derivs, subs)
 
     # hoist parameter-only subexpressions out of the hot functions: computed once per patient in derive()
     param_set = {m.sym(n) for n in base} | {m.sym(n) for n in m.derived}
@@ -256,6 +249,42 @@ def generate_source(drug_classes: tuple[str, ...] | None = None) -> tuple[Layout
     lines.append(f"LAYOUT = {layout!r}")
     assert all(n in PATIENT_PARAMETERS or n in base for n in PATIENT_PARAMETERS)
     return layout, "\n".join(lines) + "\n"
+
+
+def _jacobian(m, states, alg_order, derivs, subs) -> list:
+    """The Jacobian's nonzero entries (i, j, expression), by the chain rule through the algebraic variables.
+
+    Each algebraic variable is differentiated once, in its own small definition, by the symbols it uses; a state's
+    sensitivity is carried forward (d a / d x = sum over what a uses of (partial a) x (d that / d x)), and only the
+    partials are flattened. Differentiating the flattened right-hand side instead repeats the same subtrees for every
+    state and took most of the code generation's time."""
+    import sympy as sp
+
+    index = {m.sym(s): j for j, s in enumerate(states)}
+    algebraic = {m.sym(a): a for a in alg_order}
+    sensitivity: dict[str, dict[int, sp.Expr]] = {}
+
+    def total(expr) -> dict[int, sp.Expr]:
+        out: dict[int, sp.Expr] = {}
+        for sym in expr.free_symbols:
+            if sym in index:
+                j = index[sym]
+                out[j] = out.get(j, 0) + sp.diff(expr, sym).xreplace(subs)
+            elif sym in algebraic and sensitivity.get(algebraic[sym]):
+                partial = sp.diff(expr, sym).xreplace(subs)
+                if partial == 0:
+                    continue
+                for j, inner in sensitivity[algebraic[sym]].items():
+                    out[j] = out.get(j, 0) + partial * inner
+        return {j: e for j, e in out.items() if e != 0}
+
+    for name in alg_order:
+        sensitivity[name] = total(m.algebraic[name])
+    entries = []
+    for i, s in enumerate(states):
+        for j, e in sorted(total(derivs[s]).items()):
+            entries.append((i, j, e))
+    return entries
 
 
 TINY = 1e-30  # the floor of a base or a logarithm's argument: a concentration or amount is never below zero

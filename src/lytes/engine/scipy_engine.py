@@ -64,8 +64,11 @@ def integrate(
             # output times within a hair of the segment's ends are taken at the ends (odeint needs distinct times)
             interior = inside[(inside > seg.t0 + eps) & (inside < seg.t1 - eps)]
             times = np.concatenate(([seg.t0], interior, [seg.t1]))
-            sol, info = _odeint(c, y, times, (p_arg, seg.u if c.arrays else seg.u.tolist()), rtol, atol, seg.t1)
-            if sol is None or info["message"] != "Integration successful." or not np.all(np.isfinite(sol)):
+            args = (p_arg, seg.u if c.arrays else seg.u.tolist())
+            sol, info = _odeint(c, y, times, args, rtol, atol, seg.t1)
+            if not _ok(sol, info):  # continuation: the same piece again in windows of a day, each densely sampled
+                sol = _windows(c, y, times, args, rtol, atol)
+            if sol is None:
                 raise IntegrationError(
                     f"the simulated patient left the range the model can follow between t = {seg.t0:.4g} h and "
                     f"{seg.t1:.4g} h; the regimen is far outside clinical practice (lower the doses or rates given by then)"
@@ -102,6 +105,36 @@ def integrate(
             "a body store became negative; the regimen is far outside clinical practice (it removes more than the body holds: lower the removal - dialysis, binders, diuretics - or its duration)"
         )
     return Y, U
+
+
+def _ok(sol, info) -> bool:
+    return sol is not None and info.get("message") == "Integration successful." and bool(np.all(np.isfinite(sol)))
+
+
+WINDOW_H = 24.0
+
+
+def _windows(c: Compiled, y: np.ndarray, times: np.ndarray, args: tuple, rtol: float, atol: np.ndarray):
+    """The states at ``times`` integrated window by window (a day each, sampled hourly), or None.
+
+    LSODA left to choose its own steps over weeks can take one far too long, land where the model's smooth switches
+    turn sharply, and stall there (seen on a 30-day history from a steady state: 50,000 steps at t = 207 h); restarted
+    each day and asked for hourly states, it does not."""
+    out = np.empty((len(times), len(y)))
+    out[0] = y
+    edges = np.unique(np.concatenate((np.arange(times[0], times[-1], WINDOW_H), [times[-1]])))
+    current, k = y.copy(), 1
+    for a, b in zip(edges[:-1], edges[1:]):
+        wanted = times[(times > a) & (times <= b)]
+        grid = np.unique(np.concatenate((np.linspace(a, b, 25), wanted)))
+        sol, info = _odeint(c, current, grid, args, rtol, atol, b)
+        if not _ok(sol, info):
+            return None
+        for t in wanted:
+            out[k] = sol[int(np.searchsorted(grid, t))]
+            k += 1
+        current = sol[-1].copy()
+    return out
 
 
 def _odeint(c: Compiled, y: np.ndarray, times: np.ndarray, args: tuple, rtol: float, atol: np.ndarray, tcrit: float):
