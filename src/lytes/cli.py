@@ -20,27 +20,7 @@ app = typer.Typer(
     "(education, research and decision support; not a prescription).",
 )
 
-SUMMARY = [
-    ("K_serum", "{:.2f}"),
-    ("Mg_serum", "{:.2f}"),
-    ("Mg_ionized", "{:.2f}"),
-    ("Ca_ionized", "{:.2f}"),
-    ("Ca_total", "{:.2f}"),
-    ("Na_serum", "{:.1f}"),
-    ("PTH", "{:.1f}"),
-    ("aldosterone", "{:.0f}"),
-    ("K_cell", "{:.1f}"),
-    ("Na_cell", "{:.1f}"),
-    ("Mg_cell_free", "{:.3f}"),
-    ("FE_K", "{:.1f}"),
-    ("FE_Mg", "{:.1f}"),
-    ("pump_activity", "{:.3f}"),
-    ("romk_activity", "{:.3f}"),
-    ("membrane_potential", "{:.1f}"),
-    ("excitability_margin", "{:.1f}"),
-    ("body_K", "{:.0f}"),
-    ("body_Mg", "{:.0f}"),
-]
+from .summary import SUMMARY  # noqa: E402
 
 
 def _console():
@@ -502,7 +482,7 @@ def assess(
     from .errors import InputError
     from .reading import assess as read
     from .reading import state_table
-    from .reading.options import plan, table_at
+    from .reading.options import options_dict, plan
     from .result import NOTICE
     from .units import parse
 
@@ -545,16 +525,7 @@ def assess(
 
         data = result.to_dict() | provenance()
         if options is not None:
-            data["options"] = {
-                "menu": chosen.menu,
-                "times_h": list(chosen.times_h),
-                "arms": table_at(options, chosen.times_h),
-                "descriptions": options.descriptions,
-                "option_notes": chosen.notes,
-                "withheld": chosen.withheld,
-                "caveats": chosen.caveats,
-                "notes": next(iter(options.arms.values())).notes,
-            }
+            data["options"] = options_dict(chosen, options)
         typer.echo(json.dumps(data))
     else:
         _print_assessment(result, options, chosen if options is not None else None)

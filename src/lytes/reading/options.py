@@ -207,6 +207,20 @@ def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: li
 SHOWN = ("K_serum", "Mg_serum", "Ca_ionized", "excitability_margin")
 
 
+def options_dict(chosen, options) -> dict:
+    """The simulated options as JSON data (``lytes assess --simulate --json`` and the web service's assess)."""
+    return {
+        "menu": chosen.menu,
+        "times_h": list(chosen.times_h),
+        "arms": table_at(options, chosen.times_h),
+        "descriptions": options.descriptions,
+        "option_notes": chosen.notes,
+        "withheld": chosen.withheld,
+        "caveats": chosen.caveats,
+        "notes": next(iter(options.arms.values())).notes,
+    }
+
+
 def table_at(comparison, times=LOW_TIMES_H) -> dict:
     """{arm: {quantity: [value at each time]}} for K, Mg, ionized Ca and the excitability margin."""
     return {arm: {q: [round(r.at(q, t), 2) for t in times] for q in SHOWN} for arm, r in comparison.arms.items()}

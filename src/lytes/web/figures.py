@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..result import NORMAL_RANGE
+from ..summary import SUMMARY as BASE_SUMMARY
 
 PANELS = ("K_serum", "Mg_serum", "Ca_ionized", "Na_serum", "K_cell", "romk_activity")
 EXTRA_PANELS = ("digoxin_serum", "digoxin_pump_occupancy")
@@ -22,27 +23,7 @@ TOXIC = {
     "Mg_serum": (3.5, "Mg >= 3.5 mmol/L: reflexes lost (Euser & Cipolla, Stroke 2009)"),
     "digoxin_serum": (2.0, "digoxin > 2.0 ng/mL: toxicity likely"),
 }
-SUMMARY = [
-    ("K_serum", "{:.2f}"),
-    ("Mg_serum", "{:.2f}"),
-    ("Mg_ionized", "{:.2f}"),
-    ("Ca_ionized", "{:.2f}"),
-    ("Ca_total", "{:.2f}"),
-    ("Na_serum", "{:.1f}"),
-    ("PTH", "{:.1f}"),
-    ("aldosterone", "{:.0f}"),
-    ("K_cell", "{:.1f}"),
-    ("Mg_cell_free", "{:.3f}"),
-    ("FE_K", "{:.1f}"),
-    ("FE_Mg", "{:.1f}"),
-    ("pump_activity", "{:.3f}"),
-    ("romk_activity", "{:.3f}"),
-    ("excitability_margin", "{:.1f}"),
-    ("body_K", "{:.0f}"),
-    ("body_Mg", "{:.0f}"),
-    ("digoxin_serum", "{:.2f}"),
-    ("K_dialysis", "{:.0f}"),
-]
+SUMMARY = BASE_SUMMARY + [("digoxin_serum", "{:.2f}"), ("K_dialysis", "{:.0f}")]
 MAX_MARKERS = 300
 
 

@@ -172,7 +172,7 @@ def assess_contract(
 ):
     """``lytes assess --json``'s object (with ``options`` when simulated), the Assessment and the options run."""
     from ..reading import assess
-    from ..reading.options import plan, table_at
+    from ..reading.options import options_dict, plan
     from ..result import provenance
     from ..scenario.vocabulary import resolve
     from ..units import parse
@@ -218,16 +218,7 @@ def assess_contract(
             options = simulate(
                 chosen.scenario, every=0.25 if min(chosen.times_h) < 1 else 1.0, progress=_deadline(limits)
             )
-        data["options"] = {
-            "menu": chosen.menu,
-            "times_h": list(chosen.times_h),
-            "arms": table_at(options, chosen.times_h),
-            "descriptions": options.descriptions,
-            "option_notes": chosen.notes,
-            "withheld": chosen.withheld,
-            "caveats": chosen.caveats,
-            "notes": next(iter(options.arms.values())).notes,
-        }
+        data["options"] = options_dict(chosen, options)
     return data, result, options, chosen
 
 
