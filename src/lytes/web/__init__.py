@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 
-NEEDS = ("fastapi", "uvicorn", "jinja2", "multipart")
+NEEDS = ("fastapi", "uvicorn", "jinja2", "multipart", "plotly")
 INSTALL = 'pip install "lytes[web]"'
 
 

@@ -157,6 +157,16 @@ def create_app(limits: Limits | None = None) -> FastAPI:
     )
     app.state.limits = limits
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> Response:
+        """plotly.js from the installed plotly package (the [web] extra): served from this machine, never a CDN, and
+        not a 4.7 MB copy in lytes' own tree."""
+        from fastapi.responses import FileResponse
+
+        path = resources.files("plotly").joinpath("package_data", "plotly.min.js")
+        return FileResponse(str(path), media_type="text/javascript")
+
     app.mount("/static", StaticFiles(directory=str(HERE.joinpath("static"))), name="static")
     templates = Jinja2Templates(directory=str(HERE.joinpath("templates")))
     templates.env.globals.update(notice=NOTICE, version=__version__, series=SERIES)
