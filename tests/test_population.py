@@ -244,7 +244,8 @@ def _with(path: str, value):
 @pytest.mark.parametrize(
     "path, value, field",
     [
-        ("covariates.height", "170 cm", "covariates.height"),
+        ("covariates.bmi", "30 kg/m2", "covariates.bmi"),
+        ("covariates.height", "17 m", "covariates.height"),
         ("covariates.weight", {"dist": "normal", "mean": "70 kg"}, "covariates.weight.sd"),
         ("covariates.weight", {"dist": "gamma", "mean": "70 kg"}, "covariates.weight.dist"),
         ("covariates.weight", {"dist": "normal", "mean": "70 mmol/L", "sd": "5 kg"}, "covariates.weight.mean"),

@@ -1,4 +1,4 @@
-"""The patient: weight, sex, age, kidney function (eGFR, or serum creatinine via CKD-EPI 2021), pregnancy.
+"""The patient: weight, height (optional), sex, age, kidney function (eGFR, or serum creatinine via CKD-EPI 2021), pregnancy.
 
 An eGFR of 0 is an anuric kidney (end-stage renal disease without residual function): no urine, so the patient's
 chronic state needs a standing dialysis prescription (``scenario/dialysis.py``)."""
@@ -30,6 +30,7 @@ class Patient:
     age_y: float = 40.0
     egfr: float | None = None  # mL/min/1.73 m2
     creatinine_mg_dl: float | None = None
+    height_cm: float | None = None  # None: the sex's mean adult height (parameter table)
     conditions: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self):
@@ -47,6 +48,8 @@ class Patient:
             raise InputError(
                 "patient.creatinine", f"{self.creatinine_mg_dl} mg/dL", "a serum creatinine between 0.1 and 30 mg/dL"
             )
+        if self.height_cm is not None and not 40 <= self.height_cm <= 250:
+            raise InputError("patient.height", f"{self.height_cm:g} cm", "a height between 40 and 250 cm")
         if self.pregnant and self.sex != "female":
             raise InputError("patient.conditions", "pregnancy", "pregnancy only for a female patient")
 
@@ -71,4 +74,6 @@ class Patient:
             "male": 1.0 if self.sex == "male" else 0.0,
             "pregnant": 1.0 if self.pregnant else 0.0,
             "gfr": self.egfr_value * 0.06,  # mL/min -> L/h
+            "height": (self.height_cm or 0.0) / 100,  # m; 0 with height_given 0 takes the table's default
+            "height_given": 0.0 if self.height_cm is None else 1.0,
         }

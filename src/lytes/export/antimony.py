@@ -9,7 +9,7 @@ from .infix import number
 from .model import ModelData
 from .units import ATOMS, parse_unit
 
-BASE = {"mole", "litre", "gram", "second", "volt", "dimensionless"}
+BASE = {"mole", "litre", "gram", "second", "volt", "metre", "dimensionless"}
 ATOM_IDS = {"%": "percent"}  # atoms whose text is no identifier
 
 
@@ -22,6 +22,7 @@ def _unit_lines(units: dict[str, str]) -> list[str]:
     atoms: dict[str, str] = {}
     for text in units.values():
         for atom in text.split("/"):
+            atom = atom.partition("^")[0]  # "m^2"
             if atom != "1":
                 atoms[ATOM_IDS.get(atom, atom)] = atom
     lines = []

@@ -56,6 +56,7 @@ def _unit_definitions(model, units: dict[str, str]) -> None:
         "gram": lib.UNIT_KIND_GRAM,
         "second": lib.UNIT_KIND_SECOND,
         "volt": lib.UNIT_KIND_VOLT,
+        "metre": lib.UNIT_KIND_METRE,
         "dimensionless": lib.UNIT_KIND_DIMENSIONLESS,
     }
     for uid, text in sorted(units.items()):

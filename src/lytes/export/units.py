@@ -25,6 +25,7 @@ ATOMS = {
     "min": ("second", 0, 60.0),
     "day": ("second", 0, 86400.0),
     "mV": ("volt", -3, 1.0),
+    "m": ("metre", 0, 1.0),
     "U": ("dimensionless", 0, 1.0),
     "kU": ("dimensionless", 0, 1000.0),
     "%": ("dimensionless", 0, 0.01),
@@ -60,8 +61,9 @@ def parse_unit(text: str) -> Unit:
     for k, atom in enumerate(atoms):
         if k == 0 and atom == "1":
             continue
-        if atom not in ATOMS:
+        atom, _, power = atom.partition("^")  # "m^2"
+        if atom not in ATOMS or (power and not power.isdigit()):
             raise ValueError(f"unit {text!r}: {atom!r} has no SBML definition in lytes.export.units.ATOMS")
         kind, scale, multiplier = ATOMS[atom]
-        parts.append((kind, 1.0 if k == 0 else -1.0, scale, multiplier))
+        parts.append((kind, (1.0 if k == 0 else -1.0) * int(power or 1), scale, multiplier))
     return Unit(unit_id(text), text, tuple(parts))

@@ -12,6 +12,8 @@ PATIENT_PARAMETERS = {
     "male": ("1", "1 for male, 0 for female"),
     "pregnant": ("1", "1 if pregnant"),
     "gfr": ("L/h", "glomerular filtration rate"),
+    "height": ("m", "height (0 when not given)"),
+    "height_given": ("1", "1 if the height was given, 0 to use the sex's mean adult height"),
 }
 
 

@@ -20,13 +20,13 @@ from .spec import SLOTS, Plan
 
 OK, INPUT_ERROR, INTEGRATION_ERROR = 0, 1, 2
 STATUS = {OK: "ok", INPUT_ERROR: "input error", INTEGRATION_ERROR: "integration error"}
-NUMERIC_COVARIATES = ("weight_kg", "age_y", "egfr", "creatinine_mg_dl", "lab_K", "lab_Mg", "lab_Ca")
+NUMERIC_COVARIATES = ("weight_kg", "age_y", "egfr", "creatinine_mg_dl", "lab_K", "lab_Mg", "lab_Ca", "height_cm")
 
 
 @dataclass
 class Draw:
     subgroup: int
-    covariates: dict  # weight_kg, age_y, sex, egfr, creatinine_mg_dl, pregnant, labs {ion: mmol/L}
+    covariates: dict  # weight_kg, height_cm, age_y, sex, egfr, creatinine_mg_dl, pregnant, labs {ion: mmol/L}
     parameters: dict[str, float]
 
 
@@ -44,7 +44,8 @@ def draw(plan: Plan, seed: int, i: int) -> Draw:
         k += 1
     covs = plan.subgroups[k].covariates
     out: dict = {"labs": {}}
-    for name, key in (("weight", "weight_kg"), ("age", "age_y"), ("egfr", "egfr"), ("creatinine", "creatinine_mg_dl")):
+    numeric = (("weight", "weight_kg"), ("height", "height_cm"), ("age", "age_y"), ("egfr", "egfr"))
+    for name, key in (*numeric, ("creatinine", "creatinine_mg_dl")):
         if name in covs:
             out[key] = float(f"{covs[name].ppf(slot[name]):.10g}")
     if "sex" in covs:
@@ -80,6 +81,8 @@ def patient_scenario(plan: Plan, d: Draw):
     update: dict = {}
     if "weight_kg" in covs:
         update["weight"] = f"{covs['weight_kg']:.10g} kg"
+    if "height_cm" in covs:
+        update["height"] = f"{covs['height_cm']:.10g} cm"
     if "age_y" in covs:
         update["age"] = f"{covs['age_y']:.10g} y"
     if "sex" in covs:

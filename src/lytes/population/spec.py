@@ -6,7 +6,7 @@ name: MgSO4 regimens in pre-eclampsia
 scenario: mgso4_preeclampsia          # a built-in scenario, a YAML path (relative to this file) or an inline mapping
 every: 15 min                         # output interval (default: 15 min up to 2 days, 1 h up to 14 days)
 quantities: [Mg_serum, K_serum]       # the series kept for every patient (the targets' are added)
-covariates:                           # weight, age, sex, egfr or creatinine, pregnancy, labs (K, Mg, Ca)
+covariates:                           # weight, height, age, sex, egfr or creatinine, pregnancy, labs (K, Mg, Ca)
   weight: {dist: lognormal, median: 80 kg, cv: 20 %, min: 45 kg, max: 160 kg}
   age: {dist: uniform, low: 18 y, high: 42 y}
   sex: female
@@ -69,14 +69,28 @@ _SHARE_WORDS = ("fraction", "share", "block", "floor", "reabsorption", "tone")
 # covariates: (canonical unit, lowest, highest, how it is written)
 NUMERIC = {
     "weight": ("kg", 2.0, 400.0, "a body weight, e.g. '70 kg'"),
+    "height": ("cm", 40.0, 250.0, "a height, e.g. '165 cm'"),
     "age": ("year", 0.0, 120.0, "an age, e.g. '40 y'"),
     "egfr": ("mL/min", 0.0, 250.0, "an eGFR, e.g. '90 mL/min/1.73m2'"),
     "creatinine": ("mg/dL", 0.1, 30.0, "a serum creatinine in mg/dL or umol/L"),
 }
 LAB_IONS = ("K", "Mg", "Ca")
 # one uniform number per slot and patient, in this order (so a patient's draws never depend on the other slots)
-SLOTS = ("subgroup", "weight", "age", "sex", "egfr", "creatinine", "pregnancy", "labs.K", "labs.Mg", "labs.Ca")
-COVARIATE_KEYS = ("weight", "age", "sex", "egfr", "creatinine", "pregnancy", "labs")
+# (height came last: adding it left every earlier slot's numbers as they were)
+SLOTS = (
+    "subgroup",
+    "weight",
+    "age",
+    "sex",
+    "egfr",
+    "creatinine",
+    "pregnancy",
+    "labs.K",
+    "labs.Mg",
+    "labs.Ca",
+    "height",
+)
+COVARIATE_KEYS = ("weight", "height", "age", "sex", "egfr", "creatinine", "pregnancy", "labs")
 
 
 class _Strict(BaseModel):
@@ -435,7 +449,9 @@ def _yes_no(value, field: str) -> bool:
 
 def _covariates(data: dict, where: str) -> dict:
     if not isinstance(data, dict):
-        raise InputError(where, data, "a mapping of covariates (weight, age, sex, egfr, creatinine, pregnancy, labs)")
+        raise InputError(
+            where, data, "a mapping of covariates (weight, height, age, sex, egfr, creatinine, pregnancy, labs)"
+        )
     out = {}
     for key, spec in data.items():
         field = f"{where}.{key}"

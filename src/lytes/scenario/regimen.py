@@ -173,6 +173,9 @@ def _patient(scenario: Scenario) -> Patient:
         egfr = ESRD_EGFR
     return Patient(
         weight_kg=parse(spec.weight, "patient.weight", "kg", "a body weight, e.g. '70 kg'"),
+        height_cm=None
+        if spec.height is None
+        else parse(spec.height, "patient.height", "cm", "a height, e.g. '165 cm'"),
         sex=spec.sex.lower(),
         age_y=parse(spec.age, "patient.age", "year", "an age, e.g. '40 y'"),
         egfr=egfr,

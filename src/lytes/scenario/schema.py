@@ -34,6 +34,7 @@ class _Strict(BaseModel):
 
 class PatientSpec(_Strict):
     weight: str = "70 kg"
+    height: str | None = None
     sex: str = "male"
     age: str = "40 y"
     egfr: str | None = None

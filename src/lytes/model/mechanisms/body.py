@@ -2,15 +2,22 @@
 
 ECF volume follows ECF sodium content (thirst and ADH hold serum Na near its set point within hours); cell volume is
 fixed. For K the ECF has two pools: plasma with the well-perfused interstitium, and the muscle interstitium that the
-cells exchange with, refilled at the muscle plasma flow (which falls during dialysis). Volumes and stores scale with body weight; total body water is a fraction of weight that depends on sex, and
-pregnancy expands the ECF.
+cells exchange with, refilled at the muscle plasma flow (which falls during dialysis). Volumes and stores scale with
+the body's lean size, not with fat: up to a reference weight for the patient's height (BMI 23; plus the gestational
+gain in pregnancy) the size is the weight; above it each extra kilogram counts by the share of body water it brings
+(Watson's equations: ~0.34 L/kg in men and ~0.25 L/kg in women against mean fractions of 0.60 and 0.50). Total body
+water is the sex's fraction of that size, and pregnancy expands the ECF.
 
 References
 ----------
-Watson PE et al. Am J Clin Nutr 1980;33:27-39 (body water by sex).
+Watson PE, Watson ID, Batt RD. Am J Clin Nutr 1980;33:27-39 (body water by sex, height and weight).
+Fryar CD et al. Vital Health Stat 3 2021;(46) (mean adult height by sex, the default when none is given).
+Institute of Medicine. Weight Gain During Pregnancy: Reexamining the Guidelines. 2009 (gestational gain).
 Boron & Boulpaep, Medical Physiology, 3rd ed., ch. 5 (ECF one third, ICF two thirds of body water).
 Schneditz D et al. Kidney Int 1992;42:1450 (regional blood flow and post-dialysis rebound).
 """
+
+import sympy as sp
 
 from ..core import ModelBuilder
 
@@ -18,9 +25,20 @@ IONS = ("K", "Na", "Mg", "Ca")
 
 
 def build(m: ModelBuilder) -> None:
-    weight = m.param("weight", "kg")
+    given_weight = m.param("weight", "kg")
     male = m.param("male", "1")
     pregnant = m.param("pregnant", "1")
+    # lean body size: weight above the reference for the height counts only by the body water it brings
+    given_height = m.param("height", "m")
+    height_given = m.param("height_given", "1")
+    default_height = male * m.param("height_ref_male", "m") + (1 - male) * m.param("height_ref_female", "m")
+    height = height_given * given_height + (1 - height_given) * default_height
+    reference = m.param("body_size_BMI_ref", "kg/m^2") * height**2 + pregnant * m.param("pregnancy_weight_gain", "kg")
+    excess_share = male * m.param("excess_weight_water_share_male", "1") + (1 - male) * m.param(
+        "excess_weight_water_share_female", "1"
+    )
+    over = given_weight - reference
+    weight = m.derive("body_size", given_weight - (1 - excess_share) * (over + sp.Abs(over)) / 2)
     tbw_frac = male * m.param("tbw_fraction_male", "1") + (1 - male) * m.param("tbw_fraction_female", "1")
     ecf_share = m.param("ecf_share_of_tbw", "1")
     preg_ecf = m.param("pregnancy_ecf_expansion", "1")

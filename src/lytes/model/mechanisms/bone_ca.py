@@ -17,7 +17,7 @@ from ..core import ModelBuilder
 
 
 def build(m: ModelBuilder) -> None:
-    weight = m.sym("weight")
+    weight = m.sym("body_size")
     fast = m.state("Ca_bone_fast", "mmol", "rapidly exchangeable bone Ca", "Ca")
     slow = m.state("Ca_bone_slow", "mmol", "bone mineral Ca (remodelling pool)", "Ca")
     fast_ref = m.derive("Ca_bone_fast_ref", m.param("Ca_fast_pool_per_kg", "mmol/kg") * weight)

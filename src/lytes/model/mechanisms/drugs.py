@@ -172,7 +172,7 @@ def build(m: ModelBuilder) -> None:
         late = slow["digoxin"]  # occupancy the tissue has reached, as the body amount it corresponds to
         reached = p("digoxin_EC50", "mg") * late / (1 - late)
         m.var("drug_pump_inhibition", reached / (ec50 + reached))
-        volume = p("digoxin_volume_per_kg", "L/kg") * m.sym("weight")
+        volume = p("digoxin_volume_per_kg", "L/kg") * m.sym("body_size")
         m.var("digoxin_serum", 1000 * central / volume)  # ng/mL
     else:
         m.var("drug_pump_inhibition", 0)

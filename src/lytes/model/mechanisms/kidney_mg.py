@@ -45,11 +45,19 @@ def build(m: ModelBuilder) -> None:
     r_ref = delivered_ref - (m.sym("Mg_net_absorption_ref") / gfr_ref - floor * c_ref)
     t_ref = m.derive("Mg_DCT_capacity", r_ref * (delivered_ref - theta * r_ref) / (delivered_ref - r_ref))
 
-    # the CaSR closes the TAL to Mg as ionized Mg rises, steeply above normal (Mg overload is excreted)
+    # the CaSR closes the TAL to Mg as ionized Mg rises, steeply above normal (Mg overload is excreted), and opens it
+    # as Mg falls below normal, down to a floor (the TAL's extra reabsorption in deficiency): weight w_low far below,
+    # a gain that fades over ~high_Mg_width just below normal, and w_high above normal (switched narrowly)
     excess = m.sym("Mg_ion") - m.sym("Mg_ion_ref")
     w_low, w_high = m.sym("PTH_Mg_weight"), m.param("Mg_TAL_CaSR_weight", "1")
-    width = m.sym("high_Mg_width")
-    x = m.sym("Ca_ion") + w_low * excess + (w_high - w_low) * (softplus(excess, width) - softplus(0, width))
+    gain = m.param("Mg_TAL_CaSR_low_gain", "1")
+    width, narrow = m.sym("high_Mg_width"), m.sym("PTH_Mg_switch_width")
+    x = (
+        m.sym("Ca_ion")
+        + w_low * excess
+        + gain * (softplus(excess, width) - softplus(0, width))
+        + (w_high - w_low - gain) * (softplus(excess, narrow) - softplus(0, narrow))
+    )
     casr = 1 / (1 + (x / m.sym("Ca_TAL_CaSR_half")) ** m.sym("Ca_TAL_CaSR_steepness"))
     delivered = m.var("Mg_DCT_delivery", c * (1 - f_pt) * (1 - tal * f_tal_max * casr))
     t = t_ref * dct

@@ -2,15 +2,18 @@
 
 Pools (70 kg reference): ECF ~12 mmol; cells ~380 mmol (muscle and soft tissue): a fast pool (~25 %) that sets
 cytosolic free Mg and follows plasma within a day, and a bound pool that follows free Mg over weeks (the fast and
-slow ICF pools of 28Mg kinetics); a fast exchangeable pool (bone surface and binding sites, apparent volume ~25 L, exchange clearance
-~5.6 L/h, the peripheral compartment of MgSO4 pharmacokinetics); slow bone Mg (~580 mmol): taken up with a half-time of ~1000 h, released far more slowly.
+slow ICF pools of 28Mg kinetics); a fast exchangeable pool (bone surface and binding sites: apparent volume ~7 L and
+exchange clearance ~5 L/h in 70 kg, fitted with the TAL's CaSR weight to MgSO4 cohorts - a 4-6 g load doubles serum Mg
+at 30 min, 6 g + 2 g/h gives ~2.0 mmol/L at 4 h, clearance 4.3-5.0 L/h); slow bone Mg (~580 mmol): taken up with a
+half-time of ~1000 h, released far more slowly. Pools scale with the body's lean size (body.py).
 Each exchange is linear: J = k (C - C_ref * pool / pool_ref), so pools sit in proportion to plasma Mg at steady
 state. Cytosolic free Mg = Mg_i,ref * (cell Mg / cell Mg_ref)^p (buffered: free Mg falls more than total).
 
 References
 ----------
 Avioli LV, Berman M. J Appl Physiol 1966;21:1688 (28Mg kinetics, ~1000 h slow pool).
-Chuan P et al. Clin Pharmacokinet 2002;41:1105 (V01: Vp 25 L, Q 5.6 L/h in pre-eclampsia).
+Chuan FS et al. Clin Pharmacokinet 2002;41:1105 (V01); Okusanya BO et al. BJOG 2016;123:356 (V02: review of 17
+regimens); Tudela CM et al. Obstet Gynecol 2013;121:314 (V29); Brookfield KF et al. Obstet Gynecol 2020;136:1190 (V28).
 de Baaij JHF et al. Physiol Rev 2015;95:1-46 (distribution of body Mg).
 Ryschon TW et al. J Lab Clin Med 1996 and Rude 1989 (free Mg ~0.5 mM; falls ~18 % in hypomagnesaemia).
 """
@@ -24,7 +27,7 @@ from ._common import softplus
 
 
 def build(m: ModelBuilder) -> None:
-    weight = m.sym("weight")
+    weight = m.sym("body_size")
     mg_tot, mg_uf = m.sym("Mg_tot"), m.sym("Mg_uf")
     mg_ref, uf_ref = m.sym("Mg_tot_ref"), m.sym("Mg_uf_ref")
     body_mg = m.param("body_Mg_per_kg", "mmol/kg") * weight

@@ -38,7 +38,7 @@ def _mg_atp_factor(mg_i, atp, kd, km, ki):
 def build(m: ModelBuilder) -> None:
     # cells face the K of the muscle interstitial fluid (body: perfusion-limited pool, ~plasma K at rest)
     k_o, k_i, na_o, na_i = (m.sym(n) for n in ("K_o_muscle", "K_i", "Na_o", "Na_i"))
-    weight = m.sym("weight")
+    weight = m.sym("body_size")
     rt_f = m.param("RT_over_F", "mV")
     km_k = m.param("pump_Km_Ko", "mmol/L")
     km_na = m.param("pump_Km_Nai", "mmol/L")
