@@ -246,3 +246,18 @@ def test_hypercalcaemia_is_graded_by_its_level():
     assert _severity(lytes.assess({"Ca": "3.8 mmol/L"}), "hypercalcemia") == "urgent"
     assert _severity(lytes.assess({"iCa": "1.9 mmol/L"}), "hypercalcemia") == "urgent"
     assert "hypercalcemia" not in {f.code for f in lytes.assess({"Ca": "2.4 mmol/L"}).findings}
+
+
+def test_mgso4_prophylaxis_level_is_read_as_the_aimed_range_not_an_excess():
+    on_mgso4 = {"meds": ["MgSO4"], "conditions": ["preeclampsia"], "egfr": 110}
+    reading = lytes.assess({"Mg": "2.4 mmol/L", "K": "4.2 mmol/L"}, **on_mgso4)
+    level = next(f for f in reading.findings if f.code == "mg_prophylaxis_level")
+    assert level.severity == "info" and "within the range aimed at" in level.summary
+    assert "hypermagnesemia" not in reading.codes()  # no "stop the source" menu for a woman at her target
+    assert next(f for f in lytes.assess({"Mg": "3.2 mmol/L"}, **on_mgso4).findings if f.code == "mg_prophylaxis_level")
+    # the same level with lost reflexes, or without the obstetric context, is hypermagnesaemia
+    lost = lytes.assess({"Mg": "2.4 mmol/L"}, reflexes="absent", **on_mgso4)
+    assert next(f for f in lost.findings if f.code == "hypermagnesemia").severity == "urgent"
+    assert "hypermagnesemia" in lytes.assess({"Mg": "2.4 mmol/L"}, meds=["MgSO4"]).codes()
+    # toxic levels stay urgent whatever the context
+    assert "hypermagnesemia" in lytes.assess({"Mg": "4.0 mmol/L"}, **on_mgso4).codes()

@@ -68,6 +68,11 @@ CASES = [
     ("hypophosphatemia", {"labs": {"phosphate": "0.5 mmol/L"}}, {"labs": {"phosphate": "3.5 mg/dL"}}),
     ("hyperphosphatemia", {"labs": {"phosphate": "7 mg/dL"}}, {"labs": {"phosphate": "1.1 mmol/L"}}),
     (
+        "mg_prophylaxis_level",
+        {"labs": {"Mg": "2.4 mmol/L"}, "meds": ["MgSO4"], "conditions": ["preeclampsia"]},
+        {"labs": {"Mg": "2.4 mmol/L"}, "meds": ["MgSO4"]},
+    ),
+    (
         "hypocalcemia_pth",
         {"labs": {"iCa": "0.95 mmol/L", "Mg": "0.35 mmol/L", "PTH": "20 pg/mL"}},
         {"labs": {"iCa": "1.2 mmol/L", "Mg": "0.35 mmol/L", "PTH": "20 pg/mL"}},

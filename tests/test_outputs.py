@@ -194,3 +194,14 @@ def test_global_sensitivity_refuses_bad_requests_in_one_line():
         proc = lytes_cli("sensitivity", *args)
         assert proc.returncode == 2 and proc.stderr.startswith(f"error: {field}"), (args, proc.stderr)
         assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_a_comparison_has_its_arms_notes_like_a_result():
+    comparison = lytes.simulate("k_binders_ckd_diet", every="6 h")
+    notes = comparison.notes
+    assert notes and len(notes) == len(set(notes))
+    # each arm's note is there: one shared by every arm once as it is, the others under their arm's name
+    for arm, r in comparison.arms.items():
+        for note in r.notes:
+            assert note in notes or f"[{arm}] {note}" in notes
+    assert any("estimated from labs" in n for n in notes)

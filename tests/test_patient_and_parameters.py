@@ -69,3 +69,11 @@ def test_height_out_of_range_is_refused_naming_the_field():
         Patient(height_cm=20)
     with pytest.raises(InputError, match="patient.height"):
         _body_water("70 kg", height="7 m")
+
+
+def test_a_height_that_no_body_could_have_with_the_weight_is_refused():
+    from lytes.errors import InputError
+
+    with pytest.raises(InputError, match="body mass index"):
+        Patient(weight_kg=78, height_cm=50)  # BMI 312
+    assert Patient(weight_kg=3.5, height_cm=50).height_cm == 50  # a newborn

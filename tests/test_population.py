@@ -309,3 +309,15 @@ def test_dask_local_cluster_gives_the_same_numbers(small):
     ):
         pop = lytes.population(SPEC, n=16, seed=7, scheduler=client, progress=False)
     assert np.array_equal(pop.values, small.values, equal_nan=True)
+
+
+def test_a_script_read_from_stdin_runs_on_one_core_instead_of_failing():
+    script = (
+        "import lytes\n"
+        "if __name__ == '__main__':\n"
+        "    r = lytes.population('mgso4_population', n=4, seed=1, workers=2)\n"
+        "    print('ok', r.n_ok)\n"
+    )
+    proc = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "ok 4" and "Traceback" not in proc.stderr

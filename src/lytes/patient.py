@@ -50,6 +50,13 @@ class Patient:
             )
         if self.height_cm is not None and not 40 <= self.height_cm <= 250:
             raise InputError("patient.height", f"{self.height_cm:g} cm", "a height between 40 and 250 cm")
+        if self.height_cm is not None and not 8 <= self.weight_kg / (self.height_cm / 100) ** 2 <= 200:
+            bmi = self.weight_kg / (self.height_cm / 100) ** 2
+            raise InputError(
+                "patient.height",
+                f"{self.height_cm:g} cm",
+                f"a height that with {self.weight_kg:g} kg gives a body mass index of 8-200 kg/m2 (it gives {bmi:.0f})",
+            )
         if self.pregnant and self.sex != "female":
             raise InputError("patient.conditions", "pregnancy", "pregnancy only for a female patient")
 

@@ -547,6 +547,18 @@ class Comparison:
         return r.series[name] if name in r.series else np.full(len(r.time_h), np.nan)
 
     @property
+    def notes(self) -> list[str]:
+        """Every arm's notes once, each prefixed by its arm where not all arms share it."""
+        out: list[str] = []
+        for arm, r in self.arms.items():
+            for note in r.notes:
+                shared = all(note in other.notes for other in self.arms.values())
+                text = note if shared else f"[{arm}] {note}"
+                if text not in out:
+                    out.append(text)
+        return out
+
+    @property
     def balance(self) -> dict[str, Balance]:
         """The worst-closing arm's balance per ion (every arm's is in each Result)."""
         return {ion: max((r.balance[ion] for r in self.arms.values()), key=lambda b: b.relative_error) for ion in IONS}

@@ -219,9 +219,20 @@ def _pool_context():
     return mp.get_context("spawn")
 
 
+def _main_unimportable() -> bool:
+    import os
+    import sys
+
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is not None and not os.path.exists(main_file)
+
+
 def run_local(plan: Plan, seed: int, parts: list[np.ndarray], workers: int, done):
-    """Run the chunks here (workers == 1) or in a process pool; ``done(chunk)`` as each finishes."""
-    if workers <= 1 or len(parts) <= 1:
+    """Run the chunks here (workers == 1) or in a process pool; ``done(chunk)`` as each finishes.
+
+    A script read from stdin (``python - <<EOF``) has a main module that new processes cannot import; it runs here,
+    on one core, rather than fail."""
+    if workers <= 1 or len(parts) <= 1 or _main_unimportable():
         for part in parts:
             done(run_chunk(plan, seed, part))
         return

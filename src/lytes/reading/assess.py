@@ -68,6 +68,7 @@ def _mg_sources() -> set[str]:
 
 MG_SOURCES = _mg_sources()
 HIGH_MG = 1.05  # mmol/L: above the reference range (0.70-1.05)
+OBSTETRIC = {"pregnancy", "preeclampsia", "eclampsia"}  # conditions in which MgSO4 is given for seizure prophylaxis
 LOOP, THIAZIDE = _members("loop"), _members("thiazide")
 BETA_BLOCKERS = _members("beta_blocker")
 PPIS = _members("ppi")
@@ -378,7 +379,20 @@ def assess_values(
                 "hypomagnesemia", "urgent" if mg < 0.5 else "warn", {"Mg": mg}, f"Mg {mg:.2f} mmol/L: hypomagnesaemia"
             )
         )
-    if mg is not None and mg > HIGH_MG:
+    prophylaxis = "mgso4" in meds and bool(OBSTETRIC & set(conditions))
+    calm = given.get("reflexes") in (None, "normal") and given.get("resp_rate", 99) >= 12
+    if mg is not None and mg > HIGH_MG and prophylaxis and mg < 3.5 and calm:
+        # MgSO4 for eclampsia prophylaxis aims at this level: a reading of the level, not of an excess to remove
+        where = "below" if mg < 1.8 else "within" if mg <= 3.0 else "above"
+        add(
+            _finding(
+                "mg_prophylaxis_level",
+                "info" if mg <= 3.0 else "warn",
+                {"Mg": mg},
+                f"Mg {mg:.2f} mmol/L on MgSO4: {where} the range aimed at for eclampsia prophylaxis (1.8-3.0 mmol/L)",
+            )
+        )
+    elif mg is not None and mg > HIGH_MG:
         signs = given.get("reflexes") == "absent" or given.get("resp_rate", 99) < 12
         add(
             _finding(

@@ -30,6 +30,7 @@ PANEL = {
     "diuretic_depletion": "K_serum",
     "hypomagnesemia": "Mg_serum",
     "hypermagnesemia": "Mg_serum",
+    "mg_prophylaxis_level": "Mg_serum",
     "mg_toxicity": "Mg_serum",
     "hypermagnesemia_renal_risk": "Mg_serum",
     "hypocalcemia": "Ca_ionized",
