@@ -172,6 +172,9 @@ def generate_source(drug_classes: tuple[str, ...] | None = None) -> tuple[Layout
         return [f"    {n} = {vec}[{i}]" for i, n in enumerate(names)]
 
     lines = ["import math", "import numpy", ""]
+    rows_cols = ", ".join(str(i) for i, _, _ in jac_entries), ", ".join(str(j) for _, j, _ in jac_entries)
+    lines += [f"_JAC_ROWS = numpy.array([{rows_cols[0]}], dtype=numpy.intp)"]
+    lines += [f"_JAC_COLS = numpy.array([{rows_cols[1]}], dtype=numpy.intp)", ""]
     # derive(p_base) -> full parameter vector
     lines.append("def derive(p):")
     lines += unpack("p", base, "p")
@@ -204,10 +207,12 @@ def generate_source(drug_classes: tuple[str, ...] | None = None) -> tuple[Layout
         used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
         used = {s.name for s in used}
         src = list(header)
-        if scalar:  # plain Python floats are faster than numpy scalars in this arithmetic
-            src.append("    y = y.tolist()")
         for vec, names in (("y", states), ("p", params_all), ("u", inputs)):
-            src += [f"    {n} = {vec}[{i}]" for i, n in enumerate(names) if n in used]
+            if scalar:  # plain Python floats (faster than numpy scalars here), unpacked in one statement
+                target = ", ".join(n if n in used else "_" for n in names)
+                src.append(f"    ({target},) = {vec}.tolist()" if vec == "y" else f"    ({target},) = {vec}")
+            else:
+                src += [f"    {n} = {vec}[{i}]" for i, n in enumerate(names) if n in used]
         for sym, e in repl:
             src.append(f"    {sym} = {pr.doprint(e)}")
         return src, reduced
@@ -220,8 +225,11 @@ def generate_source(drug_classes: tuple[str, ...] | None = None) -> tuple[Layout
         lines += src + [""]
         src, reduced = body([e for _, _, e in jac_entries], pr, [f"def jac{suffix}(y, t, p, u):"], scalar)
         src.append(f"    J = numpy.zeros(({len(states)}, {len(states)}))")
-        for (i, j, _), e in zip(jac_entries, reduced):
-            src.append(f"    J[{i}, {j}] = {pr.doprint(e)}")
+        if scalar:  # one fancy assignment of all entries (numpy item assignment is slow one by one)
+            src.append(f"    J[_JAC_ROWS, _JAC_COLS] = [{', '.join(pr.doprint(e) for e in reduced)}]")
+        else:
+            for (i, j, _), e in zip(jac_entries, reduced):
+                src.append(f"    J[{i}, {j}] = {pr.doprint(e)}")
         src.append("    return J")
         lines += src + [""]
 
