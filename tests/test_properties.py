@@ -59,6 +59,8 @@ def patients(draw):
         "sex": draw(st.sampled_from(["male", "female"])),
         "age": _q(draw(st.integers(16, 99)), "y"),
     }
+    if draw(st.booleans()):  # lean size: the weight above BMI 23 for the height counts by its water
+        p["height"] = _q(draw(st.floats(145, 200)), "cm", 0)
     kidney = draw(st.sampled_from(["none", "egfr", "creatinine", "egfr", "anuric"]))
     if kidney == "anuric":  # kidney failure on a standing dialysis prescription
         p["egfr"] = "0 mL/min/1.73m2"
