@@ -100,3 +100,20 @@ def test_k_is_withheld_when_not_low_and_a_pd_patient_stays_on_pd():
     chosen = plan(a, 58, "male", 72, [], [])
     assert chosen.scenario["interventions"][0]["event"] == "peritoneal_dialysis"
     assert "dialysis" in chosen.withheld
+
+
+def test_height_sizes_the_simulated_patient_lean_mass_not_fat():
+    a = lytes.assess({"K": "2.9 mmol/L", "Mg": "0.5 mmol/L"})
+    short = plan(a, 50, "female", 120.0, [], [], height_cm=150)
+    tall = plan(a, 50, "female", 120.0, [], [], height_cm=190)
+    assert (
+        short.scenario["patient"]["height"] == "150 cm"
+        and "height" not in plan(a, 50, "female", 120.0, [], []).scenario["patient"]
+    )
+    # the same K given to a taller (leaner) woman of the same weight spreads into more water: a smaller rise
+    rise = {}
+    for name, chosen in (("short", short), ("tall", tall)):
+        comparison = lytes.simulate(chosen.scenario, every=1.0)
+        arm = next(iter(comparison.arms.values()))
+        rise[name] = arm.at("K_serum", 24) - arm.at("K_serum", 0)
+    assert rise["short"] > rise["tall"] > 0

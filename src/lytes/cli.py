@@ -450,6 +450,10 @@ def assess(
     weight: Annotated[
         str | None, typer.Option("--weight", help="Body weight, e.g. 80kg (urine output per kg; default 70 kg).")
     ] = None,
+    height: Annotated[
+        str | None,
+        typer.Option("--height", help="Height, e.g. 165cm (the simulated options' body size; default: mean adult)."),
+    ] = None,
     med: Annotated[list[str] | None, typer.Option("--med", help="A drug or product taken (repeatable).")] = None,
     condition: Annotated[list[str] | None, typer.Option("--condition", help="A condition (repeatable).")] = None,
     urine: Annotated[
@@ -495,6 +499,14 @@ def assess(
         if not labs:
             raise InputError("--lab", None, "at least one lab, e.g. --lab 'K=2.9 mmol/L'")
         weight_kg = 70.0 if weight is None else parse(weight, "--weight", "kg", "a body weight, e.g. 80kg")
+        height_cm = None if height is None else parse(height, "--height", "cm", "a height, e.g. 165cm")
+        if height_cm is not None:
+            from .patient import Patient
+
+            try:  # a height the weight allows
+                Patient(weight_kg=weight_kg, height_cm=height_cm)
+            except InputError as exc:
+                raise InputError("--height", exc.value, exc.allowed, exc.reason) from None
         if sex is not None and sex not in ("male", "female"):
             raise InputError("--sex", sex, "male or female")
         meds = _check_meds(med or [])
@@ -512,7 +524,7 @@ def assess(
             _check_output(plot, "--plot", (".png", ".pdf", ".svg"))
             from .simulation import simulate
 
-            chosen = plan(result, age, sex, weight_kg, meds, conditions)
+            chosen = plan(result, age, sex, weight_kg, meds, conditions, height_cm=height_cm)
             options = simulate(chosen.scenario, every=0.25 if min(chosen.times_h) < 1 else 1.0)
     except InputError as exc:
         if exc.field in ASSESS_FLAGS:  # the Python field name as the command's flag
@@ -543,7 +555,7 @@ def assess(
             _write_atomically([(plot, "--plot", lambda tmp: options.plot(tmp, names=names))])
 
 
-ASSESS_FLAGS = {"age", "sex", "weight", "reflexes", "resp_rate", "ecg", "urine_output", "dialysis"}
+ASSESS_FLAGS = {"age", "sex", "weight", "height", "reflexes", "resp_rate", "ecg", "urine_output", "dialysis"}
 
 
 def _pairs(items: list[str], field: str) -> dict[str, str]:

@@ -93,7 +93,15 @@ def _withheld(option: dict, egfr: float | None, conditions: list[str]) -> str | 
     return None
 
 
-def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str], conditions: list[str]) -> Plan:
+def plan(
+    a: Assessment,
+    age: float,
+    sex: str,
+    weight_kg: float,
+    meds: list[str],
+    conditions: list[str],
+    height_cm: float | None = None,
+) -> Plan:
     """The options for this assessment: the menu its state selects (hyperkalaemia, hypermagnesaemia, else the low
     K/Mg options), with the options this patient should not have withheld, and stopping the K-raising drugs taken."""
     from ..scenario.regimen import drugs
@@ -103,6 +111,7 @@ def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str],
     labs = {ion: f"{a.labs[ion]} mmol/L" for ion in ("K", "Mg", "Ca") if ion in a.labs}
     patient = {
         "weight": f"{weight_kg} kg",
+        **({} if height_cm is None else {"height": f"{height_cm:g} cm"}),
         "sex": sex,
         "age": f"{age} y",
         "labs": labs,
@@ -199,9 +208,17 @@ def plan(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str],
     return Plan(out, tuple(menu["times_h"]), menu["primary"], withheld, notes, menu_name, caveats)
 
 
-def scenario_for(a: Assessment, age: float, sex: str, weight_kg: float, meds: list[str], conditions: list[str]):
+def scenario_for(
+    a: Assessment,
+    age: float,
+    sex: str,
+    weight_kg: float,
+    meds: list[str],
+    conditions: list[str],
+    height_cm: float | None = None,
+):
     """The options scenario (a dict) for this assessment (see :func:`plan`)."""
-    return plan(a, age, sex, weight_kg, meds, conditions).scenario
+    return plan(a, age, sex, weight_kg, meds, conditions, height_cm).scenario
 
 
 SHOWN = ("K_serum", "Mg_serum", "Ca_ionized", "excitability_margin")
