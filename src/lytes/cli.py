@@ -20,7 +20,7 @@ app = typer.Typer(
     "(education, research and decision support; not a prescription).",
 )
 
-from .summary import SUMMARY  # noqa: E402
+from .summary import SUMMARY, range_row, when  # noqa: E402
 
 
 def _console():
@@ -304,13 +304,9 @@ def _rows(results) -> list[tuple[str, str]]:
 SEVERITY_STYLE = {"urgent": "bold red", "warn": "yellow", "info": "cyan"}
 
 
-def _when(t_h: float, duration_h: float) -> str:
-    return f"{t_h:.1f} h" if duration_h <= 72 else f"{t_h / 24:.1f} d"
-
-
 def _lasting(f, duration_h: float) -> str:
     """How long a run finding lasts: to the end (at which severity), or until when."""
-    return f"still {f.at_end} at the end" if f.at_end else f"until {_when(f.last_h, duration_h)}"
+    return f"still {f.at_end} at the end" if f.at_end else f"until {when(f.last_h, duration_h)}"
 
 
 def _provenance_line() -> str:
@@ -321,7 +317,6 @@ def _provenance_line() -> str:
 
 
 def _print_summary(result, notice: str, findings=None) -> None:
-    import numpy as np
     from rich.table import Table
 
     t = result.time_h
@@ -329,20 +324,8 @@ def _print_summary(result, notice: str, findings=None) -> None:
     for col in ("quantity", "unit", "start", "lowest (at)", "highest (at)", "end"):
         table.add_column(col, justify="left" if col in ("quantity", "unit") else "right")
 
-    def when(i):
-        return f"{t[i]:.1f} h" if t[-1] <= 72 else f"{t[i] / 24:.1f} d"
-
     for name, fmt in _rows([result]):
-        y = result.series[name]
-        lo, hi = int(np.argmin(y)), int(np.argmax(y))
-        table.add_row(
-            name,
-            result.units[name],
-            fmt.format(y[0]),
-            f"{fmt.format(y[lo])} ({when(lo)})",
-            f"{fmt.format(y[hi])} ({when(hi)})",
-            fmt.format(y[-1]),
-        )
+        table.add_row(*range_row(result, name, fmt))
     console = _console()
     console.print(table)
     worst = max(b.relative_error for b in result.balance.values())
@@ -364,7 +347,7 @@ def _print_summary(result, notice: str, findings=None) -> None:
         console.print("findings over the run (the worst severity of each, first reached at t):")
     for f in findings:
         console.print(
-            f"  [{SEVERITY_STYLE[f.severity]}]{f.severity:<6}[/] {f.code} at t = {_when(f.time_h, t[-1])}: "
+            f"  [{SEVERITY_STYLE[f.severity]}]{f.severity:<6}[/] {f.code} at t = {when(f.time_h, t[-1])}: "
             + escape(f.summary)
             + f" ({_lasting(f, t[-1])})"
         )
@@ -429,7 +412,7 @@ def _print_findings_by_arm(findings, duration_h: float, console) -> None:
             cells.append(
                 "-"
                 if f is None
-                else f"[{SEVERITY_STYLE[f.severity]}]{f.severity}[/] @ {_when(f.time_h, duration_h)}, "
+                else f"[{SEVERITY_STYLE[f.severity]}]{f.severity}[/] @ {when(f.time_h, duration_h)}, "
                 + _lasting(f, duration_h)
             )
         table.add_row(code, *cells)
@@ -950,21 +933,9 @@ def _finite(value: float) -> float | None:
 def _progress():
     """Progress bars on stderr (shown only on a terminal): ``bar(description)`` makes one and returns its
     ``(done, total)`` callback."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from .progress import progress_bar
 
-    console = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(
-        *columns, TimeRemainingColumn(), console=console, transient=True, disable=not console.is_terminal
-    ) as shown:
+    with progress_bar() as shown:
 
         def bar(description: str, unit: str = "runs"):
             tasks: list = []  # the bar appears with its first update, so bars stack in the order work starts

@@ -50,8 +50,8 @@ class Patient:
             )
         if self.height_cm is not None and not 40 <= self.height_cm <= 250:
             raise InputError("patient.height", f"{self.height_cm:g} cm", "a height between 40 and 250 cm")
-        if self.height_cm is not None and not 8 <= self.weight_kg / (self.height_cm / 100) ** 2 <= 200:
-            bmi = self.weight_kg / (self.height_cm / 100) ** 2
+        bmi = None if self.height_cm is None else self.weight_kg / (self.height_cm / 100) ** 2
+        if bmi is not None and not 8 <= bmi <= 200:
             raise InputError(
                 "patient.height",
                 f"{self.height_cm:g} cm",

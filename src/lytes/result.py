@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .engine.codegen import Compiled
+from .summary import range_row, when
 
 NOTICE = "lytes is a simulation for education, research and decision support; it is not a prescription."
 IONS = ("K", "Mg", "Na", "Ca")
@@ -112,10 +113,6 @@ HTML_ROWS = {
     "Na_serum": "{:.1f}",
     "PTH": "{:.1f}",
 }
-
-
-def _when(t_h: float, duration_h: float) -> str:
-    return f"{t_h:.1f} h" if duration_h <= 72 else f"{t_h / 24:.1f} d"
 
 
 _HTML_STYLE = "border-collapse:collapse;font-size:90%"
@@ -232,29 +229,18 @@ class Result:
         for name, fmt in HTML_ROWS.items():
             if name not in self.series:
                 continue
-            y = self.series[name]
-            lo, hi = int(np.argmin(y)), int(np.argmax(y))
-            rows.append(
-                [
-                    name,
-                    self.units[name],
-                    fmt.format(y[0]),
-                    f"{fmt.format(y[lo])} ({_when(t[lo], duration)})",
-                    f"{fmt.format(y[hi])} ({_when(t[hi], duration)})",
-                    fmt.format(y[-1]),
-                ]
-            )
+            rows.append(range_row(self, name, fmt))
         out = [
-            f"<div><b>{html.escape(self.name)}</b> ({_when(duration, duration)}, {len(t)} points)",
+            f"<div><b>{html.escape(self.name)}</b> ({when(duration, duration)}, {len(t)} points)",
             _html_table(["quantity", "unit", "start", "lowest (at)", "highest (at)", "end"], rows),
             _balance_html(self.balance),
         ]
         found = worst_findings(self)
         if found:
             items = "".join(
-                f"<li>{_severity_html(f.severity)} {html.escape(f.code)} at t = {_when(f.time_h, duration)}: "
+                f"<li>{_severity_html(f.severity)} {html.escape(f.code)} at t = {when(f.time_h, duration)}: "
                 f"{html.escape(f.summary)} ("
-                + (f"still {html.escape(f.at_end)} at the end" if f.at_end else f"until {_when(f.last_h, duration)}")
+                + (f"still {html.escape(f.at_end)} at the end" if f.at_end else f"until {when(f.last_h, duration)}")
                 + ")</li>"
                 for f in found
             )
@@ -650,7 +636,7 @@ class Comparison:
         header = ["quantity", "unit", "start", *(f"{arm}: end (lowest-highest)" for arm in self.arms)]
         worst = max(b.relative_error for r in self.arms.values() for b in r.balance.values())
         out = [
-            f"<div><b>{html.escape(self.name)}</b>: {len(self.arms)} arms, {_when(duration, duration)} "
+            f"<div><b>{html.escape(self.name)}</b>: {len(self.arms)} arms, {when(duration, duration)} "
             "(simulations, not orders)",
             _html_table(header, rows),
         ]
@@ -670,7 +656,7 @@ class Comparison:
                 table.append(f"<tr><td style='{_CELL.format('left')}'>{html.escape(code)}</td>")
                 for arm in found:
                     f = by_code[arm].get(code)
-                    cell = "-" if f is None else f"{_severity_html(f.severity)} @ {_when(f.time_h, duration)}"
+                    cell = "-" if f is None else f"{_severity_html(f.severity)} @ {when(f.time_h, duration)}"
                     table.append(f"<td style='{_CELL.format('right')}'>{cell}</td>")
             table.append("</table>")
             out.append("<p>findings by arm (worst severity @ first reached):</p>" + "".join(table))

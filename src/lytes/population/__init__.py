@@ -136,26 +136,9 @@ def _progress(wanted: bool | None, n: int, name: str):
         wanted = sys.stderr.isatty()
     if not wanted:
         return None
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from ..progress import progress_bar
 
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("patients"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+    bar = progress_bar("patients", terminal_only=False)
     task = bar.add_task(name[:40], total=n)
     return bar, task
 

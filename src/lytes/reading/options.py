@@ -208,17 +208,9 @@ def plan(
     return Plan(out, tuple(menu["times_h"]), menu["primary"], withheld, notes, menu_name, caveats)
 
 
-def scenario_for(
-    a: Assessment,
-    age: float,
-    sex: str,
-    weight_kg: float,
-    meds: list[str],
-    conditions: list[str],
-    height_cm: float | None = None,
-):
-    """The options scenario (a dict) for this assessment (see :func:`plan`)."""
-    return plan(a, age, sex, weight_kg, meds, conditions, height_cm).scenario
+def scenario_for(a: Assessment, *args, **kwargs) -> dict:
+    """The options scenario (a dict) for this assessment: :func:`plan`'s arguments, its ``scenario``."""
+    return plan(a, *args, **kwargs).scenario
 
 
 SHOWN = ("K_serum", "Mg_serum", "Ca_ionized", "excitability_margin")

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..errors import InputError
 from ..result import NOTICE, SERIES
+from ..summary import when
 from . import cds, figures, forms
 from .service import (
     Busy,
@@ -573,9 +574,9 @@ def _run_view(result, findings) -> dict:
             {
                 "severity": f.severity,
                 "code": f.code,
-                "when": figures.when(f.time_h, duration),
+                "when": when(f.time_h, duration),
                 "summary": f.summary,
-                "lasting": f"still {f.at_end} at the end" if f.at_end else f"until {figures.when(f.last_h, duration)}",
+                "lasting": f"still {f.at_end} at the end" if f.at_end else f"until {when(f.last_h, duration)}",
                 "consider": f.finding.consider,
             }
             for f in items
@@ -594,7 +595,7 @@ def _run_view(result, findings) -> dict:
         "notes": notes,
         "descriptions": descriptions,
         "arms": list(arms),
-        "duration": figures.when(duration, duration),
+        "duration": when(duration, duration),
     }
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from ..errors import InputError
 from ..result import NORMAL_RANGE
 from ..summary import SUMMARY as BASE_SUMMARY
+from ..summary import range_row
 
 PANELS = ("K_serum", "Mg_serum", "Ca_ionized", "Na_serum", "K_cell", "romk_activity")
 EXTRA_PANELS = ("digoxin_serum", "digoxin_pump_occupancy")
@@ -214,34 +215,17 @@ def _legend(name: str, colour: str, text: str) -> dict:
     }
 
 
-def when(t_h: float, duration_h: float) -> str:
-    return f"{t_h:.1f} h" if duration_h <= 72 else f"{t_h / 24:.1f} d"
-
-
 def summary_rows(result) -> tuple[list[str], list[list[str]]]:
     """The summary table: start, lowest (at), highest (at), end - or, with arms, each arm's end (lowest-highest)."""
     arms = arms_of(result)
     first = next(iter(arms.values()))
-    duration = float(first.time_h[-1])
     rows = []
     names = [(n, f) for n, f in SUMMARY if all(n in r.series for r in arms.values())]
     if "K_dialysis" in dict(names) and max(float(np.abs(r.series["K_dialysis"]).max()) for r in arms.values()) < 0.5:
         names = [(n, f) for n, f in names if n != "K_dialysis"]
     if len(arms) == 1 and not hasattr(result, "arms"):
         header = ["quantity", "unit", "start", "lowest (at)", "highest (at)", "end"]
-        for name, fmt in names:
-            y, t = first.series[name], first.time_h
-            lo, hi = int(np.argmin(y)), int(np.argmax(y))
-            rows.append(
-                [
-                    name,
-                    first.units[name],
-                    fmt.format(y[0]),
-                    f"{fmt.format(y[lo])} ({when(t[lo], duration)})",
-                    f"{fmt.format(y[hi])} ({when(t[hi], duration)})",
-                    fmt.format(y[-1]),
-                ]
-            )
+        rows = [range_row(first, name, fmt) for name, fmt in names]
         return header, rows
     header = ["quantity", "unit", "start"] + [f"{arm}: end (lowest-highest)" for arm in arms]
     for name, fmt in names:
